@@ -1,0 +1,21 @@
+//! `eas-server`: the Exchange ActiveSync server and its administration tools.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod wbxml_tool;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("eas-server: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
