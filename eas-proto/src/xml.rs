@@ -148,6 +148,10 @@ fn write_element_rest(out: &mut String, el: &Element, root_page: u8, depth: usiz
             (ContentKind::Opaque, true, false) => {
                 let _ = write!(out, " {MARKER}=\"string\"");
             }
+            // An empty opaque block would read back as no content at all.
+            (ContentKind::Opaque, false, true) if el.opaque_content() == Some(&[]) => {
+                let _ = write!(out, " {MARKER}=\"opaque\"");
+            }
             _ => {}
         }
         out.push_str(if el.children.is_empty() { "/>" } else { ">" });
@@ -227,6 +231,8 @@ pub enum XmlErrorKind {
 struct Open {
     el: Element,
     opaque: bool,
+    /// `wbxml="opaque"` was written: no content is an empty opaque block.
+    marked_opaque: bool,
     text: String,
     name: String,
 }
@@ -315,13 +321,14 @@ pub fn from_xml(text: &str, limits: Limits) -> Result<Element, XmlError> {
                     return Err(err(XmlErrorKind::TooManyElements(limits.max_elements)));
                 }
                 let tag = resolve_tag(ns.as_deref(), start).map_err(err)?;
-                let opaque = opaque_marker(tag, start).map_err(err)?;
+                let (opaque, marked_opaque) = opaque_marker(tag, start).map_err(err)?;
                 if let Some(parent) = stack.last_mut() {
                     parent.flush_text(false, offset)?;
                 }
                 let open = Open {
                     el: Element::new(tag),
                     opaque,
+                    marked_opaque,
                     text: String::new(),
                     name,
                 };
@@ -379,6 +386,9 @@ fn close(
     offset: u64,
 ) -> Result<(), XmlError> {
     open.flush_text(true, offset)?;
+    if open.marked_opaque && open.el.children.is_empty() {
+        open.el.children.push(Node::Opaque(Vec::new()));
+    }
     match stack.last_mut() {
         Some(parent) => parent.el.children.push(Node::Element(open.el)),
         None => *root = Some(open.el),
@@ -427,10 +437,11 @@ fn resolve_tag(ns: Option<&str>, start: &BytesStart<'_>) -> Result<Tag, XmlError
 }
 
 /// Whether the element's text is base64 of opaque data: by the table, unless
-/// a `wbxml` attribute says otherwise. Namespace declarations are the only
-/// other attributes allowed.
-fn opaque_marker(tag: Tag, start: &BytesStart<'_>) -> Result<bool, XmlErrorKind> {
+/// a `wbxml` attribute says otherwise; and whether the attribute said so.
+/// Namespace declarations are the only other attributes allowed.
+fn opaque_marker(tag: Tag, start: &BytesStart<'_>) -> Result<(bool, bool), XmlErrorKind> {
     let mut opaque = content_kind(tag) == ContentKind::Opaque;
+    let mut marked = false;
     for attr in start.attributes() {
         let attr = attr.map_err(|e| XmlErrorKind::Syntax(e.to_string()))?;
         let key = attr.key.as_ref();
@@ -438,12 +449,15 @@ fn opaque_marker(tag: Tag, start: &BytesStart<'_>) -> Result<bool, XmlErrorKind>
             continue;
         }
         match (key, attr.value.as_ref()) {
-            (MARKER, "opaque") => opaque = true,
+            (MARKER, "opaque") => {
+                opaque = true;
+                marked = true;
+            }
             (MARKER, "string") => opaque = false,
             _ => return Err(XmlErrorKind::Attribute(key.to_owned())),
         }
     }
-    Ok(opaque)
+    Ok((opaque, marked))
 }
 
 #[cfg(test)]

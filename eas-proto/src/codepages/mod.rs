@@ -144,7 +144,6 @@ macro_rules! code_pages {
     };
 }
 
-#[path = "table_stub.rs"]
 mod table;
 pub use table::*;
 
