@@ -1,6 +1,14 @@
 //! Property tests: generated documents over every code page survive
 //! encode -> decode, and the XML form -> back, unchanged.
 
+// Test code: a failed expectation is meant to panic.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
 use eas_proto::codepages::{ContentKind, PAGES};
 use eas_proto::wbxml::{Element, Limits, Node, Tag};
 use eas_proto::xml;

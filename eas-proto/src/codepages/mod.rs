@@ -52,9 +52,15 @@ impl PageDef {
             .and_then(|i| tags.get(i))
     }
 
+    /// The tag with this name. Letter case is forgiven when nothing matches
+    /// exactly: the specs themselves disagree on it (MS-ASWBXML's `Timezone`
+    /// and `DtStamp` are MS-ASCAL's `TimeZone` and libwbxml2's `DTStamp`), and
+    /// no two names of one page differ only in case.
     pub fn tag_by_name(&self, name: &str) -> Option<&'static TagDef> {
         let tags: &'static [TagDef] = self.tags;
-        tags.iter().find(|t| t.name == name)
+        tags.iter()
+            .find(|t| t.name == name)
+            .or_else(|| tags.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
     }
 
     /// The namespace URI of the XML form: the page name and a colon.
