@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <wbxml.h>
+#include <wbxml/wbxml.h>
 
 typedef struct WBXMLTree_s WBXMLTree;
 typedef struct WBXMLParser_s WBXMLParser;

@@ -30,7 +30,7 @@ use crate::wbxml::{Element, Limits, Node, Tag};
 const MARKER: &str = "wbxml";
 
 /// Renders an element as an XML document.
-pub fn to_xml(root: &Element) -> String {
+pub fn to_xml(root: &Element<'_>) -> String {
     let mut pages: Vec<u8> = Vec::new();
     collect_pages(root, &mut pages);
     let mut out = String::with_capacity(256);
@@ -48,7 +48,7 @@ pub fn to_xml(root: &Element) -> String {
     out
 }
 
-fn collect_pages(root: &Element, pages: &mut Vec<u8>) {
+fn collect_pages(root: &Element<'_>, pages: &mut Vec<u8>) {
     let mut stack = vec![root];
     while let Some(el) = stack.pop() {
         if !pages.contains(&el.tag.page()) {
@@ -94,9 +94,9 @@ fn content_kind(tag: Tag) -> ContentKind {
 
 /// Writes what follows `<name` of an element: the marker if any, its content
 /// and its end tag. Iterative over the tree, so depth cannot exhaust the stack.
-fn write_element_rest(out: &mut String, el: &Element, root_page: u8, depth: usize) {
+fn write_element_rest(out: &mut String, el: &Element<'_>, root_page: u8, depth: usize) {
     struct Frame<'a> {
-        el: &'a Element,
+        el: &'a Element<'a>,
         next: usize,
         depth: usize,
         /// Content is text or mixed: no indentation may be added inside.
@@ -137,7 +137,7 @@ fn write_element_rest(out: &mut String, el: &Element, root_page: u8, depth: usiz
         }
     }
 
-    fn open_rest<'a>(out: &mut String, el: &'a Element, depth: usize) -> Frame<'a> {
+    fn open_rest<'a>(out: &mut String, el: &'a Element<'a>, depth: usize) -> Frame<'a> {
         let has_text = el.children.iter().any(|n| matches!(n, Node::Text(_)));
         let has_opaque = el.children.iter().any(|n| matches!(n, Node::Opaque(_)));
         let has_elements = el.children.iter().any(|n| matches!(n, Node::Element(_)));
@@ -229,7 +229,7 @@ pub enum XmlErrorKind {
 
 /// An element being read: its content so far, and pending text.
 struct Open {
-    el: Element,
+    el: Element<'static>,
     opaque: bool,
     /// `wbxml="opaque"` was written: no content is an empty opaque block.
     marked_opaque: bool,
@@ -260,7 +260,7 @@ impl Open {
                 offset,
                 kind: XmlErrorKind::BadBase64(self.name.clone()),
             })?;
-            self.el.children.push(Node::Opaque(data));
+            self.el.children.push(Node::Opaque(data.into()));
         } else {
             self.el.push_text(&text);
         }
@@ -269,7 +269,7 @@ impl Open {
 }
 
 /// Reads the XML text form back into an element.
-pub fn from_xml(text: &str, limits: Limits) -> Result<Element, XmlError> {
+pub fn from_xml(text: &str, limits: Limits) -> Result<Element<'static>, XmlError> {
     if text.len() > limits.max_bytes {
         return Err(XmlError {
             offset: 0,
@@ -387,7 +387,7 @@ fn close(
 ) -> Result<(), XmlError> {
     open.flush_text(true, offset)?;
     if open.marked_opaque && open.el.children.is_empty() {
-        open.el.children.push(Node::Opaque(Vec::new()));
+        open.el.children.push(Node::Opaque(Vec::new().into()));
     }
     match stack.last_mut() {
         Some(parent) => parent.el.children.push(Node::Element(open.el)),
@@ -465,7 +465,7 @@ mod tests {
     use super::*;
     use crate::codepages::{airsync, airsyncbase, email};
 
-    fn sample() -> Element {
+    fn sample() -> Element<'static> {
         Element::new(airsync::Sync).with(
             Element::new(airsync::Collections).with(
                 Element::new(airsync::Collection)

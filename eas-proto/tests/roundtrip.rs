@@ -39,13 +39,14 @@ fn any_text() -> impl Strategy<Value = String> {
 
 /// Documents shaped as EAS's are: each element holds elements, one string, one
 /// opaque block, or nothing. This is the shape the XML form is lossless for.
-fn eas_shaped() -> impl Strategy<Value = Element> {
+fn eas_shaped() -> impl Strategy<Value = Element<'static>> {
     let leaf = (
         any_tag(),
         prop_oneof![
             Just(None),
-            any_text().prop_map(|t| Some(Node::Text(t))),
-            proptest::collection::vec(any::<u8>(), 0..40).prop_map(|d| Some(Node::Opaque(d))),
+            any_text().prop_map(|t| Some(Node::Text(t.into()))),
+            proptest::collection::vec(any::<u8>(), 0..40)
+                .prop_map(|d| Some(Node::Opaque(d.into()))),
         ],
     )
         .prop_map(|(tag, content)| Element {
@@ -62,10 +63,10 @@ fn eas_shaped() -> impl Strategy<Value = Element> {
 
 /// Any document WBXML can carry, mixed content included, already in the
 /// decoder's normal form (no empty or adjacent strings).
-fn any_document() -> impl Strategy<Value = Element> {
+fn any_document() -> impl Strategy<Value = Element<'static>> {
     let node_leaf = prop_oneof![
-        any_text().prop_map(Node::Text),
-        proptest::collection::vec(any::<u8>(), 0..40).prop_map(Node::Opaque),
+        any_text().prop_map(|t| Node::Text(t.into())),
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(|d| Node::Opaque(d.into())),
     ];
     let leaf = any_tag().prop_map(Element::new);
     leaf.prop_recursive(6, 300, 8, move |inner| {
@@ -89,11 +90,11 @@ fn any_document() -> impl Strategy<Value = Element> {
     })
 }
 
-fn push_text(el: &mut Element, text: &str) {
+fn push_text(el: &mut Element<'static>, text: &str) {
     if let Some(Node::Text(prev)) = el.children.last_mut() {
-        prev.push_str(text);
+        prev.to_mut().push_str(text);
     } else {
-        el.children.push(Node::Text(text.to_owned()));
+        el.children.push(Node::Text(text.to_owned().into()));
     }
 }
 

@@ -190,8 +190,8 @@ fn tag_from_their_name(ns: &str, name: &str) -> Result<Tag, String> {
 /// Our document as XML in libwbxml2's vocabulary: its names, and a default
 /// namespace on each element whose page differs from its parent's, the way
 /// its own output does.
-pub fn to_their_xml(root: &Element) -> String {
-    fn write(out: &mut String, el: &Element, parent_page: Option<u8>) {
+pub fn to_their_xml(root: &Element<'_>) -> String {
+    fn write(out: &mut String, el: &Element<'_>, parent_page: Option<u8>) {
         let name = their_name(el.tag);
         out.push('<');
         out.push_str(&name);
@@ -206,8 +206,10 @@ pub fn to_their_xml(root: &Element) -> String {
         for node in &el.children {
             match node {
                 Node::Element(child) => write(out, child, Some(el.tag.page())),
-                Node::Text(t) if binary_in_its_xml(el.tag) => out.push_str(&BASE64.encode(t)),
-                Node::Text(t) => out.push_str(&quick_xml::escape::escape(t.as_str())),
+                Node::Text(t) if binary_in_its_xml(el.tag) => {
+                    out.push_str(&BASE64.encode(t.as_bytes()))
+                }
+                Node::Text(t) => out.push_str(&quick_xml::escape::escape(&**t)),
                 Node::Opaque(d) => out.push_str(&BASE64.encode(d)),
             }
         }
@@ -221,9 +223,9 @@ pub fn to_their_xml(root: &Element) -> String {
 }
 
 /// libwbxml2's XML back into our document model, mapping its names.
-pub fn from_their_xml(xml: &str) -> Result<Element, String> {
+pub fn from_their_xml(xml: &str) -> Result<Element<'static>, String> {
     let mut reader = NsReader::from_str(xml);
-    let mut stack: Vec<(Element, String)> = Vec::new();
+    let mut stack: Vec<(Element<'static>, String)> = Vec::new();
     let mut root = None;
     loop {
         let (ns, event) = reader.read_resolved_event().map_err(|e| e.to_string())?;
@@ -265,7 +267,10 @@ pub fn from_their_xml(xml: &str) -> Result<Element, String> {
     root.ok_or_else(|| "no root element".to_owned())
 }
 
-fn close(stack: &mut Vec<(Element, String)>, root: &mut Option<Element>) -> Result<(), String> {
+fn close(
+    stack: &mut Vec<(Element<'static>, String)>,
+    root: &mut Option<Element<'static>>,
+) -> Result<(), String> {
     let (mut el, text) = stack.pop().ok_or("unbalanced end")?;
     if !text.is_empty() && el.children.is_empty() {
         let opaque = codepages::tag_def(el.tag).is_some_and(|d| d.content == ContentKind::Opaque);
@@ -273,15 +278,15 @@ fn close(stack: &mut Vec<(Element, String)>, root: &mut Option<Element>) -> Resu
             let data = BASE64
                 .decode(&text)
                 .map_err(|e| format!("{}: {e}", el.tag))?;
-            el.children.push(Node::Opaque(data));
+            el.children.push(Node::Opaque(data.into()));
         } else if binary_in_its_xml(el.tag) {
             let data = BASE64
                 .decode(&text)
                 .map_err(|e| format!("{}: {e}", el.tag))?;
             let text = String::from_utf8(data).map_err(|e| format!("{}: {e}", el.tag))?;
-            el.children.push(Node::Text(text));
+            el.children.push(Node::Text(text.into()));
         } else {
-            el.children.push(Node::Text(text));
+            el.children.push(Node::Text(text.into()));
         }
     }
     match stack.last_mut() {

@@ -18,7 +18,7 @@ use eas_proto::codepages::{ContentKind, PAGES, TagDef};
 use eas_proto::wbxml::{Element, Limits, Node, Tag};
 use eas_tests::libwbxml2::{self, binary_in_its_xml, lacks};
 
-fn sample(def: &TagDef) -> Element {
+fn sample(def: &TagDef) -> Element<'static> {
     match def.content {
         ContentKind::Opaque => Element::opaque(def.tag, vec![1, 2, 3]),
         ContentKind::Text => Element::text(def.tag, "v"),
@@ -26,16 +26,18 @@ fn sample(def: &TagDef) -> Element {
 }
 
 /// Ours -> libwbxml2: our bytes, decoded by libwbxml2, are our document.
-fn via_their_decoder(doc: &Element) -> Result<Element, String> {
+fn via_their_decoder(doc: &Element<'_>) -> Result<Element<'static>, String> {
     let bytes = doc.encode().map_err(|e| e.to_string())?;
     let xml = libwbxml2::decode(&bytes)?;
     libwbxml2::from_their_xml(&xml).map_err(|e| format!("{e} in {xml}"))
 }
 
 /// libwbxml2 -> ours: libwbxml2's encoding, decoded by us, is the document.
-fn via_their_encoder(doc: &Element) -> Result<Element, String> {
+fn via_their_encoder(doc: &Element<'_>) -> Result<Element<'static>, String> {
     let bytes = libwbxml2::encode(&libwbxml2::to_their_xml(doc))?;
-    Element::decode(&bytes, Limits::default()).map_err(|e| e.to_string())
+    Element::decode(&bytes, Limits::default())
+        .map(Element::into_owned)
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -130,7 +132,7 @@ fn text(rng: &mut Rng) -> String {
 
 /// A document rooted on `page`, mixing in tags of a second page, as EAS
 /// application data does.
-fn generate(rng: &mut Rng, page: u8, other: u8) -> Element {
+fn generate(rng: &mut Rng, page: u8, other: u8) -> Element<'static> {
     let mine = known_tags(page);
     let theirs = known_tags(other);
     let pick = |rng: &mut Rng| -> &'static TagDef {
@@ -145,7 +147,7 @@ fn generate(rng: &mut Rng, page: u8, other: u8) -> Element {
         depth: usize,
         pick: &dyn Fn(&mut Rng) -> &'static TagDef,
         def: &TagDef,
-    ) -> Element {
+    ) -> Element<'static> {
         if def.content == ContentKind::Opaque {
             let len = rng.below(300);
             return Element::opaque(
@@ -175,7 +177,7 @@ fn generate(rng: &mut Rng, page: u8, other: u8) -> Element {
     doc
 }
 
-fn uses_only_known_tags(el: &Element) -> bool {
+fn uses_only_known_tags(el: &Element<'_>) -> bool {
     let ok = |tag: Tag| !lacks(tag) && !binary_in_its_xml(tag) && tag.name().is_some();
     ok(el.tag)
         && el.children.iter().all(|n| match n {
@@ -184,7 +186,7 @@ fn uses_only_known_tags(el: &Element) -> bool {
         })
 }
 
-fn fixture_documents() -> Vec<(String, Element)> {
+fn fixture_documents() -> Vec<(String, Element<'static>)> {
     let dir = eas_tests::fixtures().join("wbxml");
     let mut docs = Vec::new();
     let entries =
@@ -197,7 +199,8 @@ fn fixture_documents() -> Vec<(String, Element)> {
     {
         let bytes = std::fs::read(&path).unwrap();
         let doc = Element::decode(&bytes, Limits::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .into_owned();
         docs.push((path.display().to_string(), doc));
     }
     docs

@@ -3,7 +3,13 @@
 //! Decoding normalises text the way XML does: adjacent strings are one, and
 //! an empty string is no string, so `<A></A>` and `<A/>` are the same element
 //! whichever way a client wrote them. Opaque data is kept as written.
+//!
+//! A decoded document borrows its strings and opaque blocks from the input
+//! (`Element<'a>`), so decoding a SendMail copies none of its MIME and a Sync
+//! request costs an allocation per element, not per string. Documents built
+//! in code or read from XML own their content (`Element<'static>`).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use super::error::{DecodeError, EncodeError};
@@ -12,20 +18,20 @@ use super::writer::Writer;
 use super::{Limits, Tag};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
-    Element(Element),
-    Text(String),
-    Opaque(Vec<u8>),
+pub enum Node<'a> {
+    Element(Element<'a>),
+    Text(Cow<'a, str>),
+    Opaque(Cow<'a, [u8]>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element {
+pub struct Element<'a> {
     pub tag: Tag,
-    pub children: Vec<Node>,
+    pub children: Vec<Node<'a>>,
 }
 
-impl Element {
-    pub fn new(tag: Tag) -> Element {
+impl<'a> Element<'a> {
+    pub fn new(tag: Tag) -> Element<'a> {
         Element {
             tag,
             children: Vec::new(),
@@ -33,7 +39,7 @@ impl Element {
     }
 
     /// An element holding one string.
-    pub fn text(tag: Tag, text: impl Into<String>) -> Element {
+    pub fn text(tag: Tag, text: impl Into<Cow<'a, str>>) -> Element<'a> {
         let text = text.into();
         let mut el = Element::new(tag);
         if !text.is_empty() {
@@ -43,7 +49,7 @@ impl Element {
     }
 
     /// An element holding opaque bytes.
-    pub fn opaque(tag: Tag, data: impl Into<Vec<u8>>) -> Element {
+    pub fn opaque(tag: Tag, data: impl Into<Cow<'a, [u8]>>) -> Element<'a> {
         Element {
             tag,
             children: vec![Node::Opaque(data.into())],
@@ -51,17 +57,17 @@ impl Element {
     }
 
     /// Appends a child element, for building documents in a chain.
-    pub fn with(mut self, child: Element) -> Element {
+    pub fn with(mut self, child: Element<'a>) -> Element<'a> {
         self.children.push(Node::Element(child));
         self
     }
 
-    pub fn push(&mut self, child: Element) {
+    pub fn push(&mut self, child: Element<'a>) {
         self.children.push(Node::Element(child));
     }
 
     /// The child elements, in order.
-    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+    pub fn elements(&self) -> impl Iterator<Item = &Element<'a>> {
         self.children.iter().filter_map(|n| match n {
             Node::Element(e) => Some(e),
             _ => None,
@@ -69,12 +75,12 @@ impl Element {
     }
 
     /// The first child element with this tag.
-    pub fn child(&self, tag: Tag) -> Option<&Element> {
+    pub fn child(&self, tag: Tag) -> Option<&Element<'a>> {
         self.elements().find(|e| e.tag == tag)
     }
 
     /// Every child element with this tag.
-    pub fn children_with(&self, tag: Tag) -> impl Iterator<Item = &Element> {
+    pub fn children_with(&self, tag: Tag) -> impl Iterator<Item = &Element<'a>> {
         self.elements().filter(move |e| e.tag == tag)
     }
 
@@ -95,36 +101,44 @@ impl Element {
     }
 
     /// Decodes a whole document.
-    pub fn decode(input: &[u8], limits: Limits) -> Result<Element, DecodeError> {
+    pub fn decode(input: &'a [u8], limits: Limits) -> Result<Element<'a>, DecodeError> {
         let mut reader = Reader::new(input, limits)?;
-        // The open elements; the reader bounds how many.
-        let mut stack: Vec<Element> = Vec::new();
+        // The children of every open element, one after another, and where
+        // each open element's children begin. An element's children move into
+        // their own exactly-sized vector once, when it ends, instead of
+        // growing one by one.
+        let mut pending: Vec<Node<'a>> = Vec::with_capacity(64);
+        let mut open: Vec<(Tag, usize)> = Vec::new();
         let mut root = None;
         while let Some(event) = reader.next_event()? {
             match event {
-                Event::Start(tag) => stack.push(Element::new(tag)),
+                Event::Start(tag) => open.push((tag, pending.len())),
                 Event::End(_) => {
                     // The reader pairs every End with a Start.
-                    if let Some(done) = stack.pop() {
-                        match stack.last_mut() {
-                            Some(parent) => parent.children.push(Node::Element(done)),
-                            None => root = Some(done),
-                        }
+                    let Some((tag, first)) = open.pop() else {
+                        break;
+                    };
+                    let children: Vec<Node<'a>> = pending.drain(first..).collect();
+                    let el = Element { tag, children };
+                    if open.is_empty() {
+                        // Read on: the reader refuses anything after the root.
+                        root = Some(el);
+                    } else {
+                        pending.push(Node::Element(el));
                     }
                 }
                 Event::Text(text) => {
-                    if let Some(el) = stack.last_mut() {
-                        el.push_text(text);
+                    let first = open.last().map_or(0, |(_, first)| *first);
+                    let has_children = pending.len() > first;
+                    match pending.last_mut() {
+                        _ if text.is_empty() => {}
+                        Some(Node::Text(prev)) if has_children => prev.to_mut().push_str(text),
+                        _ => pending.push(Node::Text(Cow::Borrowed(text))),
                     }
                 }
-                Event::Opaque(data) => {
-                    if let Some(el) = stack.last_mut() {
-                        el.children.push(Node::Opaque(data.to_vec()));
-                    }
-                }
+                Event::Opaque(data) => pending.push(Node::Opaque(Cow::Borrowed(data))),
             }
         }
-        // The reader only ends cleanly after the root's End.
         root.ok_or(DecodeError {
             offset: input.len(),
             kind: super::DecodeErrorKind::NoRootElement,
@@ -137,16 +151,33 @@ impl Element {
             return;
         }
         if let Some(Node::Text(prev)) = self.children.last_mut() {
-            prev.push_str(text);
+            prev.to_mut().push_str(text);
         } else {
-            self.children.push(Node::Text(text.to_owned()));
+            self.children.push(Node::Text(Cow::Owned(text.to_owned())));
+        }
+    }
+
+    /// A copy that owns all its content, to outlive the input it was
+    /// decoded from.
+    pub fn into_owned(self) -> Element<'static> {
+        Element {
+            tag: self.tag,
+            children: self
+                .children
+                .into_iter()
+                .map(|node| match node {
+                    Node::Element(el) => Node::Element(el.into_owned()),
+                    Node::Text(t) => Node::Text(Cow::Owned(t.into_owned())),
+                    Node::Opaque(d) => Node::Opaque(Cow::Owned(d.into_owned())),
+                })
+                .collect(),
         }
     }
 
     /// Writes this element and everything in it. Iterative, so a deep tree
     /// cannot exhaust the stack.
     pub fn write_to<W: Write>(&self, writer: &mut Writer<W>) -> Result<(), EncodeError> {
-        let mut stack: Vec<std::slice::Iter<'_, Node>> = Vec::new();
+        let mut stack: Vec<std::slice::Iter<'_, Node<'a>>> = Vec::new();
         writer.start(self.tag)?;
         stack.push(self.children.iter());
         while let Some(iter) = stack.last_mut() {
@@ -166,9 +197,28 @@ impl Element {
         Ok(())
     }
 
+    /// An upper bound of [`Element::encode`]'s output size, so that it is
+    /// written into one allocation: every element counted with a page switch,
+    /// a content bit's END, and its strings and opaque blocks.
+    pub fn encoded_len_bound(&self) -> usize {
+        let mut len = super::token::HEADER.len();
+        let mut pending = vec![self];
+        while let Some(el) = pending.pop() {
+            len += 4;
+            for node in &el.children {
+                match node {
+                    Node::Element(child) => pending.push(child),
+                    Node::Text(t) => len += t.len() + 2,
+                    Node::Opaque(d) => len += 6 + d.len(),
+                }
+            }
+        }
+        len
+    }
+
     /// Encodes this element as a whole document.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut writer = Writer::new(Vec::with_capacity(256))?;
+        let mut writer = Writer::new(Vec::with_capacity(self.encoded_len_bound()))?;
         self.write_to(&mut writer)?;
         writer.finish()
     }
