@@ -7,7 +7,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod autodiscover;
 pub mod codepages;
+pub mod command;
+pub mod http;
+mod number;
+pub mod status;
 pub mod version;
 pub mod wbxml;
 pub mod xml;

@@ -179,9 +179,21 @@ fn escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             // A bare CR would become LF when read back (XML 1.0 section 2.11).
             '\r' => out.push_str("&#13;"),
+            // Control characters are not XML 1.0 characters; a WBXML string
+            // may hold them (never NUL), so they are written as character
+            // references, which the reader accepts as XML 1.1 does.
+            c if is_restricted(c) => {
+                let _ = write!(out, "&#x{:X};", u32::from(c));
+            }
             c => out.push(c),
         }
     }
+}
+
+/// Characters XML 1.0 does not allow in a document (section 2.2), NUL
+/// apart: they may appear only as character references.
+fn is_restricted(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// Why XML text could not be read as an EAS document.
@@ -221,6 +233,10 @@ pub enum XmlErrorKind {
     NoRootElement,
     #[error("unknown entity &{0};")]
     UnknownEntity(String),
+    #[error(
+        "character U+{0:04X} is not allowed in XML text (write it as a character reference; NUL cannot be written at all)"
+    )]
+    InvalidCharacter(u32),
     #[error("elements nested deeper than {0}")]
     TooDeep(usize),
     #[error("more than {0} elements")]
@@ -345,10 +361,12 @@ pub fn from_xml(text: &str, limits: Limits) -> Result<Element<'static>, XmlError
             }
             XmlEvent::Text(t) => {
                 let content = t.xml10_content();
+                check_chars(&content).map_err(err)?;
                 append_text(&mut stack, &content).map_err(err)?;
             }
             XmlEvent::CData(c) => {
                 let content = c.xml10_content();
+                check_chars(&content).map_err(err)?;
                 append_text(&mut stack, &content).map_err(err)?;
             }
             XmlEvent::GeneralRef(r) => {
@@ -394,6 +412,15 @@ fn close(
         None => *root = Some(open.el),
     }
     Ok(())
+}
+
+/// Raw text must hold XML characters only; NUL in particular could not be
+/// encoded as a WBXML inline string at all.
+fn check_chars(text: &str) -> Result<(), XmlErrorKind> {
+    match text.chars().find(|&c| c == '\0' || is_restricted(c)) {
+        Some(c) => Err(XmlErrorKind::InvalidCharacter(u32::from(c))),
+        None => Ok(()),
+    }
 }
 
 fn append_text(stack: &mut [Open], text: &str) -> Result<(), XmlErrorKind> {
@@ -535,6 +562,17 @@ mod tests {
         );
         assert!(
             xml.contains("<email2:ConversationId wbxml=\"string\">plain</email2:ConversationId>"),
+            "{xml}"
+        );
+        assert_eq!(from_xml(&xml, Limits::default()).unwrap(), doc);
+    }
+
+    #[test]
+    fn control_characters_travel_as_character_references() {
+        let doc = Element::text(email::Subject, "bell\u{7} tab\t form\u{C} \u{FFFE}");
+        let xml = to_xml(&doc);
+        assert!(
+            xml.contains("<Subject xmlns=\"Email:\">bell&#x7; tab\t form&#xC; &#xFFFE;</Subject>"),
             "{xml}"
         );
         assert_eq!(from_xml(&xml, Limits::default()).unwrap(), doc);
