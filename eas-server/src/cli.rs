@@ -1,33 +1,331 @@
 //! The command line: one binary, subcommands as ../shared/DESIGN.md lists them.
 
+use std::io::{BufRead as _, IsTerminal as _};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
 
-use crate::wbxml_tool;
+use crate::admin::{self, Reply, Request};
+use crate::auth::{self, Password};
+use crate::store::Access;
+use crate::{serve, time, wbxml_tool};
 
 /// An Exchange ActiveSync server: mail, calendar, contacts and S/MIME
 /// certificates for phones, over HTTPS.
 #[derive(Debug, Parser)]
 #[command(name = "eas-server", version, propagate_version = true)]
-pub(crate) struct Cli {
+pub struct Cli {
     /// The data directory: the store, the TLS certificate, traces.
     #[arg(long, global = true, value_name = "DIR", default_value = "./eas-data")]
-    pub(crate) data: PathBuf,
+    pub data: PathBuf,
 
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum Command {
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Add, list, change or remove users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// List devices, wipe them, allow or block them.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Record every request and response of a user or device, decoded.
+    #[command(subcommand)]
+    Trace(TraceCommand),
     /// Convert captured ActiveSync traffic between WBXML and readable XML.
     #[command(subcommand)]
     Wbxml(wbxml_tool::WbxmlCommand),
 }
 
-pub(crate) fn run(cli: Cli) -> anyhow::Result<()> {
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8443, or the config's].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Plain HTTP, for running behind a proxy that terminates TLS.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub http: bool,
+    /// The TLS certificate chain (PEM); without it a self-signed one is made
+    /// in the data directory.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// A configuration file (TOML); see config.example.toml for every key.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        /// The login name: lower-case letters, digits, '.', '_', '-'.
+        name: String,
+        /// The user's e-mail address, also accepted as a login.
+        #[arg(long)]
+        email: String,
+        /// The name shown in clients [default: NAME].
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// List users.
+    List,
+    /// Change a user's password.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Remove a user and everything the user owns.
+    Remove { name: String },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PasswordArgs {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The password on the command line (visible to other local users; prefer --password-stdin).
+    #[arg(long, value_name = "P")]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List the devices of one user, or of everyone.
+    List { name: Option<String> },
+    /// Erase a device at its next connection (Provision RemoteWipe).
+    Wipe {
+        name: String,
+        device: String,
+        /// Erase only this account's data (16.1 clients; older ones are blocked instead).
+        #[arg(long)]
+        account_only: bool,
+    },
+    /// Let a device sync (also cancels a wipe that was not carried out).
+    Allow { name: String, device: String },
+    /// Stop a device from syncing.
+    Block { name: String, device: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Start tracing a user, or one of the user's devices.
+    On {
+        name: String,
+        device: Option<String>,
+    },
+    /// Stop tracing.
+    Off {
+        name: String,
+        device: Option<String>,
+    },
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = cli.data;
     match cli.command {
+        Command::Serve(args) => serve::run(&data, args),
         Command::Wbxml(cmd) => wbxml_tool::run(cmd),
+        Command::User(cmd) => user(&data, cmd),
+        Command::Device(cmd) => device(&data, cmd),
+        Command::Trace(cmd) => {
+            let (name, device, on) = match cmd {
+                TraceCommand::On { name, device } => (name, device, true),
+                TraceCommand::Off { name, device } => (name, device, false),
+            };
+            if on {
+                let where_ = data.join("traces").join(&name);
+                eprintln!("traces go to {}/DEVICE/YYYY-MM-DD.log", where_.display());
+            }
+            done(admin::call(
+                &data,
+                Request::Trace {
+                    account: name,
+                    device,
+                    on,
+                },
+            )?)
+        }
+    }
+}
+
+fn read_password(args: PasswordArgs) -> anyhow::Result<Password> {
+    let password = match (args.password, args.password_stdin) {
+        (Some(p), _) => p,
+        (None, true) => {
+            if std::io::stdin().is_terminal() {
+                eprint!("password: ");
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+        (None, false) => bail!("give --password-stdin or --password"),
+    };
+    if password.is_empty() {
+        bail!("the password is empty");
+    }
+    Ok(Password::new(password))
+}
+
+fn done(reply: Reply) -> anyhow::Result<()> {
+    match reply {
+        Reply::Done(msg) => {
+            println!("{msg}");
+            Ok(())
+        }
+        Reply::Error(msg) => bail!(msg),
+        other => bail!("unexpected reply {other:?}"),
+    }
+}
+
+fn user(data: &std::path::Path, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Add {
+            name,
+            email,
+            display_name,
+            password,
+        } => {
+            // Checked before the slow hash, so a typo fails at once.
+            admin::valid_account_name(&name)?;
+            admin::valid_email(&email)?;
+            let password_hash = auth::hash_password(&read_password(password)?)?;
+            let display_name = display_name.unwrap_or_else(|| name.clone());
+            done(admin::call(
+                data,
+                Request::UserAdd {
+                    name,
+                    email,
+                    display_name,
+                    password_hash,
+                },
+            )?)
+        }
+        UserCommand::List => match admin::call(data, Request::UserList)? {
+            Reply::Users(users) if users.is_empty() => {
+                println!(
+                    "no users yet: add one with `eas-server --data {} user add NAME --email ADDR --password-stdin`",
+                    data.display()
+                );
+                Ok(())
+            }
+            Reply::Users(users) => {
+                println!(
+                    "{:<20} {:<32} {:<24} created",
+                    "name", "email", "display name"
+                );
+                for u in users {
+                    println!(
+                        "{:<20} {:<32} {:<24} {}",
+                        u.name,
+                        u.email,
+                        u.display_name,
+                        time::date(u.created)
+                    );
+                }
+                Ok(())
+            }
+            other => done(other),
+        },
+        UserCommand::Passwd { name, password } => {
+            let password_hash = auth::hash_password(&read_password(password)?)?;
+            done(admin::call(
+                data,
+                Request::UserPasswd {
+                    name,
+                    password_hash,
+                },
+            )?)
+        }
+        UserCommand::Remove { name } => done(admin::call(data, Request::UserRemove { name })?),
+    }
+}
+
+fn device(data: &std::path::Path, cmd: DeviceCommand) -> anyhow::Result<()> {
+    match cmd {
+        DeviceCommand::List { name } => {
+            match admin::call(data, Request::DeviceList { account: name })? {
+                Reply::Devices(devices) if devices.is_empty() => {
+                    println!("no devices");
+                    Ok(())
+                }
+                Reply::Devices(devices) => {
+                    println!(
+                        "{:<14} {:<34} {:<14} {:<6} {:<12} {:<20} last seen",
+                        "user", "device", "type", "proto", "access", "model"
+                    );
+                    for d in devices {
+                        let mut access = format!("{:?}", d.access);
+                        if let Some(w) = &d.wipe {
+                            access = match w.acknowledged {
+                                Some((_, status)) => format!("wiped({status})"),
+                                None => "wipe-pending".into(),
+                            };
+                        }
+                        let provisioned = if d.policy.key.is_some() {
+                            ""
+                        } else {
+                            " (not provisioned)"
+                        };
+                        println!(
+                            "{:<14} {:<34} {:<14} {:<6} {:<12} {:<20} {}{provisioned}",
+                            d.account,
+                            d.device_id,
+                            d.device_type,
+                            d.protocol_version,
+                            access,
+                            d.info.get("Model").map_or("", String::as_str),
+                            time::rfc3339(d.last_seen)
+                        );
+                    }
+                    Ok(())
+                }
+                other => done(other),
+            }
+        }
+        DeviceCommand::Wipe {
+            name,
+            device,
+            account_only,
+        } => done(admin::call(
+            data,
+            Request::DeviceWipe {
+                account: name,
+                device,
+                account_only,
+            },
+        )?),
+        DeviceCommand::Allow { name, device } => done(admin::call(
+            data,
+            Request::DeviceAccess {
+                account: name,
+                device,
+                access: Access::Allowed,
+            },
+        )?),
+        DeviceCommand::Block { name, device } => done(admin::call(
+            data,
+            Request::DeviceAccess {
+                account: name,
+                device,
+                access: Access::Blocked,
+            },
+        )?),
     }
 }

@@ -2,12 +2,10 @@
 
 #![forbid(unsafe_code)]
 
-mod cli;
-mod wbxml_tool;
-
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use eas_server::cli;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

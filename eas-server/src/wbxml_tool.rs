@@ -12,7 +12,7 @@ use eas_proto::wbxml::{Element, Limits};
 use eas_proto::xml;
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum WbxmlCommand {
+pub enum WbxmlCommand {
     /// WBXML in, XML out (`-` reads standard input).
     Decode {
         /// A WBXML file, e.g. a request body saved from a capture.
@@ -34,7 +34,7 @@ pub(crate) enum WbxmlCommand {
     },
 }
 
-pub(crate) fn run(cmd: WbxmlCommand) -> anyhow::Result<()> {
+pub fn run(cmd: WbxmlCommand) -> anyhow::Result<()> {
     match cmd {
         WbxmlCommand::Decode { file, hex, output } => {
             let mut input = read_input(&file)?;

@@ -1,0 +1,60 @@
+//! One module per EAS command. A handler takes the account, the device and
+//! the decoded request and returns a typed outcome; it never sees bytes,
+//! headers or sockets (DESIGN.md, "One request, end to end").
+
+pub mod provision;
+pub mod settings;
+
+use eas_proto::ProtocolVersion;
+use eas_proto::command::CommandError;
+use eas_proto::http::{Command, RequestLine};
+use eas_proto::wbxml::Element;
+use hyper::StatusCode;
+
+use crate::state::AppState;
+use crate::store::{Account, Device};
+
+/// The commands this server answers today; OPTIONS advertises exactly these.
+pub const IMPLEMENTED: &[Command] = &[Command::SETTINGS, Command::PROVISION];
+
+/// What a handler works with.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub state: &'a AppState,
+    pub account: &'a Account,
+    pub device: &'a mut Device,
+    pub version: ProtocolVersion,
+    pub line: &'a RequestLine,
+    /// Why the server answered as it did, for the trace.
+    pub notes: &'a mut Vec<String>,
+}
+
+/// How a command answers.
+#[derive(Debug)]
+pub enum Outcome {
+    Wbxml(Element<'static>),
+    /// 200 with no body.
+    Empty,
+    /// A bare HTTP status.
+    Http(StatusCode),
+}
+
+/// Runs the command, or `None` if this server does not implement it yet.
+pub async fn dispatch(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Option<Outcome> {
+    Some(match ctx.line.command {
+        Command::PROVISION => provision::run(ctx, request).await,
+        Command::SETTINGS => settings::run(ctx, request).await,
+        _ => return None,
+    })
+}
+
+/// Notes a request the command could not read, for the trace.
+pub fn note_bad_request(ctx: &mut Context<'_>, err: &CommandError) {
+    ctx.notes.push(format!("request refused: {err}"));
+    tracing::info!(account = %ctx.account.name, device = %ctx.device.device_id, error = %err, "malformed {} request", ctx.line.command);
+}
+
+/// Runs a store operation off the async reactor: redb commits fsync.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(f).await.ok()
+}

@@ -1,0 +1,272 @@
+//! The configuration file (`--config FILE`, TOML). Every key is optional;
+//! `config.example.toml` beside this crate lists each one with its default,
+//! and a test keeps that file and [`Config::default`] in step.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::provisioning::PolicyConfig;
+use crate::store::Access;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub limits: LimitsConfig,
+    pub auth: AuthConfig,
+    pub provisioning: ProvisioningConfig,
+    pub devices: DevicesConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Where to listen (also `--listen`).
+    pub listen: SocketAddr,
+    /// The URL phones should use, for Autodiscover and the start banner;
+    /// derived from `listen` when empty.
+    pub public_url: String,
+    /// Seconds a client may take to send its request headers.
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send its request body.
+    pub body_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+    /// Seconds a TLS handshake may take.
+    pub tls_handshake_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// The largest request body accepted, in bytes (HTTP 413 beyond).
+    pub max_body_bytes: usize,
+    /// The largest request header block, in bytes.
+    pub max_header_bytes: usize,
+    /// WBXML nesting depth (HTTP 400 beyond).
+    pub max_wbxml_depth: usize,
+    /// WBXML elements in one request (HTTP 400 beyond).
+    pub max_wbxml_elements: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Failed logins allowed per user and client address before a lockout.
+    pub free_failures: u32,
+    /// The first lockout, in seconds; each further failure doubles it.
+    pub lockout_base_secs: u64,
+    /// The longest lockout, in seconds; failures are forgotten after it.
+    pub lockout_max_secs: u64,
+    /// How long a successful login is remembered, so argon2 runs once per
+    /// device and period rather than on every request.
+    pub login_cache_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvisioningConfig {
+    /// Require devices to provision (accept the policy) before they sync,
+    /// as Exchange's Default policy does.
+    pub enforce: bool,
+    /// Let devices that cannot apply the policy sync anyway (Exchange's
+    /// AllowNonProvisionableDevices).
+    pub allow_non_provisionable: bool,
+    /// The policy itself.
+    pub policy: PolicyConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevicesConfig {
+    /// The access of a device no rule matches.
+    pub default_access: AccessConfig,
+    /// Exchange-style device access rules, first match wins.
+    pub rules: Vec<DeviceRule>,
+}
+
+/// One device access rule: every field given must match (case-insensitive,
+/// `*` at the end matches any rest).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRule {
+    pub device_type: Option<String>,
+    pub model: Option<String>,
+    pub user_agent: Option<String>,
+    pub access: AccessConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessConfig {
+    Allow,
+    Block,
+    Quarantine,
+}
+
+impl From<AccessConfig> for Access {
+    fn from(a: AccessConfig) -> Access {
+        match a {
+            AccessConfig::Allow => Access::Allowed,
+            AccessConfig::Block => Access::Blocked,
+            AccessConfig::Quarantine => Access::Quarantined,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: String::new(),
+            header_timeout_secs: 30,
+            body_timeout_secs: 300,
+            shutdown_grace_secs: 10,
+            tls_handshake_timeout_secs: 15,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 64 * 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            max_wbxml_depth: 64,
+            max_wbxml_elements: 1_000_000,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            free_failures: 5,
+            lockout_base_secs: 30,
+            lockout_max_secs: 900,
+            login_cache_secs: 900,
+        }
+    }
+}
+
+impl Default for ProvisioningConfig {
+    fn default() -> Self {
+        ProvisioningConfig {
+            enforce: true,
+            allow_non_provisionable: false,
+            policy: PolicyConfig::default(),
+        }
+    }
+}
+
+impl Default for DevicesConfig {
+    fn default() -> Self {
+        DevicesConfig {
+            default_access: AccessConfig::Allow,
+            rules: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the configuration {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in the configuration {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        Ok(toml::from_str(text)?)
+    }
+
+    pub fn wbxml_limits(&self) -> eas_proto::wbxml::Limits {
+        eas_proto::wbxml::Limits {
+            max_bytes: self.limits.max_body_bytes,
+            max_depth: self.limits.max_wbxml_depth,
+            max_elements: self.limits.max_wbxml_elements,
+        }
+    }
+
+    /// The access the rules give a device.
+    pub fn device_access(
+        &self,
+        device_type: &str,
+        model: Option<&str>,
+        user_agent: &str,
+    ) -> Access {
+        let matches = |pattern: &Option<String>, value: Option<&str>| match (pattern, value) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(p), Some(v)) => glob_match(p, v),
+        };
+        self.devices
+            .rules
+            .iter()
+            .find(|r| {
+                matches(&r.device_type, Some(device_type))
+                    && matches(&r.model, model)
+                    && matches(&r.user_agent, Some(user_agent))
+            })
+            .map_or(self.devices.default_access, |r| r.access)
+            .into()
+    }
+}
+
+/// Case-insensitive equality, or a prefix match when the pattern ends in `*`.
+fn glob_match(pattern: &str, value: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => value
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix)),
+        None => pattern.eq_ignore_ascii_case(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_the_defaults() {
+        let text = include_str!("../config.example.toml");
+        assert_eq!(Config::parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let err = Config::parse("[server]\nlisten = \"127.0.0.1:1\"\nlsiten = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("lsiten"), "{err:#}");
+    }
+
+    #[test]
+    fn device_rules_first_match_wins() {
+        let config = Config::parse(
+            r#"
+            [devices]
+            default_access = "quarantine"
+            [[devices.rules]]
+            device_type = "iPhone"
+            access = "allow"
+            [[devices.rules]]
+            user_agent = "BadClient/*"
+            access = "block"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            config.device_access("iphone", None, "Apple-iPhone/1"),
+            Access::Allowed
+        );
+        assert_eq!(
+            config.device_access("Android", None, "badclient/2.0"),
+            Access::Blocked
+        );
+        assert_eq!(
+            config.device_access("Android", None, "Gmail/1"),
+            Access::Quarantined
+        );
+    }
+}

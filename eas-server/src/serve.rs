@@ -1,0 +1,150 @@
+//! `eas-server serve`: open the store, load or make the TLS identity, bind,
+//! say where to connect, and serve until Ctrl-C or SIGTERM.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::admin;
+use crate::cli::ServeArgs;
+use crate::config::Config;
+use crate::http::{self, tls};
+use crate::state::AppState;
+use crate::store::{RedbStore, Store, StoreError};
+use crate::trace::Traces;
+
+pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    if let Some(listen) = args.listen {
+        config.server.listen = listen;
+    }
+    init_logging();
+    create_private_dir(data)?;
+    let store_path = data.join("eas.redb");
+    let store = RedbStore::open(&store_path).map_err(|e| match e {
+        StoreError::Locked => anyhow::anyhow!(
+            "{} is in use: another eas-server runs with --data {}; stop it or choose another data directory",
+            store_path.display(),
+            data.display()
+        ),
+        other => anyhow::Error::from(other).context(format!("opening the store {}", store_path.display())),
+    })?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let traced = store.traces()?;
+    let users = store.list_accounts()?.len();
+
+    let listen = config.server.listen;
+    let scheme = if args.http { "http" } else { "https" };
+    let public_url = if config.server.public_url.is_empty() {
+        format!("{scheme}://{listen}")
+    } else {
+        config.server.public_url.trim_end_matches('/').to_owned()
+    };
+    let identity = if args.http {
+        None
+    } else {
+        Some(match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => tls::load(cert, key)?,
+            _ => tls::self_signed(data, &listen.ip().to_string())?,
+        })
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen} (is the port in use?)"))?;
+        let bound = listener.local_addr()?;
+        let traces = Traces::new(data, traced);
+        let state = Arc::new(AppState::new(config, store, traces, public_url.replace(&listen.to_string(), &bound.to_string())));
+        admin::listen(state.clone(), data).await?;
+
+        let mut banner = format!(
+            "eas-server listening on {scheme}://{bound}\n  ActiveSync URL: {}/Microsoft-Server-ActiveSync\n  data directory: {}\n",
+            state.public_url,
+            data.display()
+        );
+        let acceptor = match identity {
+            Some(identity) => {
+                banner.push_str(&format!(
+                    "  TLS certificate: {}{}\n  SHA-256 fingerprint: {}\n",
+                    identity.cert_path.display(),
+                    if identity.self_signed { " (self-signed: phones will ask you to trust it; compare this fingerprint)" } else { "" },
+                    identity.fingerprint()
+                ));
+                Some(TlsAcceptor::from(tls::server_config(identity)?))
+            }
+            None => {
+                banner.push_str("  plain HTTP: put a TLS-terminating proxy in front of it\n");
+                None
+            }
+        };
+        banner.push_str(&format!(
+            "  on a phone: add an Exchange account with your e-mail address and password, server {}\n",
+            state.public_url.split("://").nth(1).unwrap_or(&state.public_url)
+        ));
+        if users == 0 {
+            banner.push_str(&format!(
+                "  no users yet: eas-server --data {} user add NAME --email ADDR --password-stdin\n",
+                data.display()
+            ));
+        }
+        print!("{banner}");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+
+        http::serve(state, listener, acceptor, shutdown_signal()).await;
+        let _ = std::fs::remove_file(admin::socket_path(data));
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EAS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    }
+    Ok(())
+}
