@@ -22,6 +22,13 @@ use std::time::Instant;
 use eas_proto::codepages::{airsync, airsyncbase, email, email2};
 use eas_proto::wbxml::{Element, Event, Limits, Reader};
 
+/// The allocator eas-server ships with; libwbxml2 is run with glibc's and,
+/// where Debian's libmimalloc2.0 is installed, with mimalloc preloaded too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const MIMALLOC_SO: &str = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
+
 const MESSAGES: usize = 500;
 
 /// One message as a Sync Add with Email and AirSyncBase properties, the way
@@ -188,25 +195,33 @@ fn main() {
         black_box(black_box(&doc).encode().unwrap());
     });
 
-    let out = Command::new(harness(&dir))
-        .arg(&input)
-        .arg(runs.to_string())
-        .output()
-        .expect("running the libwbxml2 harness");
-    assert!(
-        out.status.success(),
-        "libwbxml2 harness: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = String::from_utf8(out.stdout).unwrap();
-    let theirs = |name: &str| -> f64 {
+    let harness = harness(&dir);
+    let run_harness = |preload: Option<&str>| -> String {
+        let mut cmd = Command::new(&harness);
+        cmd.arg(&input).arg(runs.to_string());
+        if let Some(lib) = preload {
+            cmd.env("LD_PRELOAD", lib);
+        }
+        let out = cmd.output().expect("running the libwbxml2 harness");
+        assert!(
+            out.status.success(),
+            "libwbxml2 harness: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let field = |report: &str, name: &str| -> f64 {
         report
             .lines()
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or_else(|| panic!("harness printed no {name}: {report}"))
     };
+    let glibc = run_harness(None);
+    let preloaded = Path::new(MIMALLOC_SO)
+        .exists()
+        .then(|| run_harness(Some(MIMALLOC_SO)));
     assert_eq!(
-        theirs("encoded_bytes") as usize,
+        field(&glibc, "encoded_bytes") as usize,
         bytes.len(),
         "libwbxml2 encodes the document to other bytes"
     );
@@ -217,19 +232,24 @@ fn main() {
         bytes.len()
     );
     println!(
-        "{:<34} {:>12} {:>14} {:>8}",
-        "operation", "ours MB/s", "libwbxml2 MB/s", "ratio"
+        "{:<30} {:>10} {:>18} {:>7} {:>21} {:>7}",
+        "operation", "ours MB/s", "libwbxml2 (glibc)", "ratio", "libwbxml2 (mimalloc)", "ratio"
     );
-    for (name, ours, their) in [
-        ("decode to a tree", ours_decode, theirs("tree_decode")),
-        ("parse events only (no tree)", ours_events, theirs("parse")),
-        ("encode a tree", ours_encode, theirs("tree_encode")),
+    for (name, ours, key) in [
+        ("decode to a tree", ours_decode, "tree_decode"),
+        ("parse events only (no tree)", ours_events, "parse"),
+        ("encode a tree", ours_encode, "tree_encode"),
     ] {
+        let g = field(&glibc, key);
+        let (m_rate, m_ratio) = match preloaded.as_deref().map(|r| field(r, key)) {
+            Some(m) => (format!("{:.0}", mbps(m)), format!("{:.1}x", m / ours)),
+            None => ("-".into(), "-".into()),
+        };
         println!(
-            "{name:<34} {:>12.0} {:>14.0} {:>7.1}x",
+            "{name:<30} {:>10.0} {:>18.0} {:>6.1}x {m_rate:>21} {m_ratio:>7}",
             mbps(ours),
-            mbps(their),
-            their / ours
+            mbps(g),
+            g / ours
         );
     }
 }

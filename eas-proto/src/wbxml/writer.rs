@@ -90,7 +90,7 @@ impl<W: Write> Writer<W> {
         if text.is_empty() {
             return Ok(());
         }
-        if text.as_bytes().contains(&0) {
+        if memchr::memchr(0, text.as_bytes()).is_some() {
             return Err(EncodeError::NulInText { tag });
         }
         self.open_pending()?;
