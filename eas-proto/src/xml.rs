@@ -24,7 +24,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 use quick_xml::name::ResolveResult;
 
 use crate::codepages::{self, ContentKind};
-use crate::wbxml::{Element, Limits, Node, Tag};
+use crate::wbxml::{Element, Limits, NodeRef, Tag};
 
 /// The attribute that marks content whose kind differs from the tag's.
 const MARKER: &str = "wbxml";
@@ -95,8 +95,9 @@ fn content_kind(tag: Tag) -> ContentKind {
 /// Writes what follows `<name` of an element: the marker if any, its content
 /// and its end tag. Iterative over the tree, so depth cannot exhaust the stack.
 fn write_element_rest(out: &mut String, el: &Element<'_>, root_page: u8, depth: usize) {
-    struct Frame<'a> {
-        el: &'a Element<'a>,
+    struct Frame<'e, 'a> {
+        el: &'e Element<'a>,
+        nodes: Vec<NodeRef<'e, 'a>>,
         next: usize,
         depth: usize,
         /// Content is text or mixed: no indentation may be added inside.
@@ -104,12 +105,10 @@ fn write_element_rest(out: &mut String, el: &Element<'_>, root_page: u8, depth: 
     }
     let mut stack = vec![open_rest(out, el, depth)];
     while let Some(frame) = stack.last_mut() {
-        let Some(node) = frame.el.children.get(frame.next) else {
-            let Frame {
-                el, depth, inline, ..
-            } = *frame;
+        let Some(node) = frame.nodes.get(frame.next).copied() else {
+            let (el, depth, inline) = (frame.el, frame.depth, frame.inline);
             stack.pop();
-            if !el.children.is_empty() {
+            if !el.is_empty() {
                 if !inline {
                     newline_indent(out, depth);
                 }
@@ -122,7 +121,7 @@ fn write_element_rest(out: &mut String, el: &Element<'_>, root_page: u8, depth: 
         frame.next += 1;
         let (inline, depth) = (frame.inline, frame.depth);
         match node {
-            Node::Element(child) => {
+            NodeRef::Element(child) => {
                 if !inline {
                     newline_indent(out, depth + 1);
                 }
@@ -132,15 +131,16 @@ fn write_element_rest(out: &mut String, el: &Element<'_>, root_page: u8, depth: 
                 f.inline |= inline;
                 stack.push(f);
             }
-            Node::Text(text) => escape_into(out, text),
-            Node::Opaque(data) => out.push_str(&BASE64.encode(data)),
+            NodeRef::Text(text) => escape_into(out, text),
+            NodeRef::Opaque(data) => out.push_str(&BASE64.encode(data)),
         }
     }
 
-    fn open_rest<'a>(out: &mut String, el: &'a Element<'a>, depth: usize) -> Frame<'a> {
-        let has_text = el.children.iter().any(|n| matches!(n, Node::Text(_)));
-        let has_opaque = el.children.iter().any(|n| matches!(n, Node::Opaque(_)));
-        let has_elements = el.children.iter().any(|n| matches!(n, Node::Element(_)));
+    fn open_rest<'e, 'a>(out: &mut String, el: &'e Element<'a>, depth: usize) -> Frame<'e, 'a> {
+        let nodes: Vec<NodeRef<'e, 'a>> = el.nodes().collect();
+        let has_text = nodes.iter().any(|n| matches!(n, NodeRef::Text(_)));
+        let has_opaque = nodes.iter().any(|n| matches!(n, NodeRef::Opaque(_)));
+        let has_elements = nodes.iter().any(|n| matches!(n, NodeRef::Element(_)));
         match (content_kind(el.tag), has_text, has_opaque) {
             (ContentKind::Text, _, true) => {
                 let _ = write!(out, " {MARKER}=\"opaque\"");
@@ -154,9 +154,10 @@ fn write_element_rest(out: &mut String, el: &Element<'_>, root_page: u8, depth: 
             }
             _ => {}
         }
-        out.push_str(if el.children.is_empty() { "/>" } else { ">" });
+        out.push_str(if el.is_empty() { "/>" } else { ">" });
         Frame {
             el,
+            nodes,
             next: 0,
             depth,
             inline: has_text || has_opaque || !has_elements,
@@ -276,9 +277,9 @@ impl Open {
                 offset,
                 kind: XmlErrorKind::BadBase64(self.name.clone()),
             })?;
-            self.el.children.push(Node::Opaque(data.into()));
+            self.el.push_opaque(data);
         } else {
-            self.el.push_text(&text);
+            self.el.push_text(text);
         }
         Ok(())
     }
@@ -404,11 +405,11 @@ fn close(
     offset: u64,
 ) -> Result<(), XmlError> {
     open.flush_text(true, offset)?;
-    if open.marked_opaque && open.el.children.is_empty() {
-        open.el.children.push(Node::Opaque(Vec::new().into()));
+    if open.marked_opaque && open.el.is_empty() {
+        open.el.push_opaque(Vec::new());
     }
     match stack.last_mut() {
-        Some(parent) => parent.el.children.push(Node::Element(open.el)),
+        Some(parent) => parent.el.push(open.el),
         None => *root = Some(open.el),
     }
     Ok(())

@@ -10,7 +10,7 @@
 )]
 
 use eas_proto::codepages::{ContentKind, PAGES};
-use eas_proto::wbxml::{Element, Limits, Node, Tag};
+use eas_proto::wbxml::{Element, Limits, Tag};
 use eas_proto::xml;
 use proptest::prelude::*;
 
@@ -37,6 +37,26 @@ fn any_text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// What a generated element holds.
+#[derive(Debug, Clone)]
+enum Piece {
+    Element(Element<'static>),
+    Text(String),
+    Opaque(Vec<u8>),
+}
+
+fn build(tag: Tag, pieces: Vec<Piece>) -> Element<'static> {
+    let mut el = Element::new(tag);
+    for piece in pieces {
+        match piece {
+            Piece::Element(e) => el.push(e),
+            Piece::Text(t) => el.push_text(t),
+            Piece::Opaque(d) => el.push_opaque(d),
+        }
+    }
+    el
+}
+
 /// Documents shaped as EAS's are: each element holds elements, one string, one
 /// opaque block, or nothing. This is the shape the XML form is lossless for.
 fn eas_shaped() -> impl Strategy<Value = Element<'static>> {
@@ -44,58 +64,34 @@ fn eas_shaped() -> impl Strategy<Value = Element<'static>> {
         any_tag(),
         prop_oneof![
             Just(None),
-            any_text().prop_map(|t| Some(Node::Text(t.into()))),
-            proptest::collection::vec(any::<u8>(), 0..40)
-                .prop_map(|d| Some(Node::Opaque(d.into()))),
+            any_text().prop_map(|t| Some(Piece::Text(t))),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(|d| Some(Piece::Opaque(d))),
         ],
     )
-        .prop_map(|(tag, content)| Element {
-            tag,
-            children: content.into_iter().collect(),
-        });
+        .prop_map(|(tag, content)| build(tag, content.into_iter().collect()));
     leaf.prop_recursive(6, 200, 8, |inner| {
-        (any_tag(), proptest::collection::vec(inner, 1..8)).prop_map(|(tag, kids)| Element {
-            tag,
-            children: kids.into_iter().map(Node::Element).collect(),
-        })
+        (any_tag(), proptest::collection::vec(inner, 1..8))
+            .prop_map(|(tag, kids)| build(tag, kids.into_iter().map(Piece::Element).collect()))
     })
 }
 
-/// Any document WBXML can carry, mixed content included, already in the
-/// decoder's normal form (no empty or adjacent strings).
+/// Any document WBXML can carry, mixed content included.
 fn any_document() -> impl Strategy<Value = Element<'static>> {
     let node_leaf = prop_oneof![
-        any_text().prop_map(|t| Node::Text(t.into())),
-        proptest::collection::vec(any::<u8>(), 0..40).prop_map(|d| Node::Opaque(d.into())),
+        any_text().prop_map(Piece::Text),
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(Piece::Opaque),
     ];
     let leaf = any_tag().prop_map(Element::new);
     leaf.prop_recursive(6, 300, 8, move |inner| {
         (
             any_tag(),
             proptest::collection::vec(
-                prop_oneof![inner.prop_map(Node::Element), node_leaf.clone()],
+                prop_oneof![inner.prop_map(Piece::Element), node_leaf.clone()],
                 0..8,
             ),
         )
-            .prop_map(|(tag, nodes)| {
-                let mut el = Element::new(tag);
-                for node in nodes {
-                    match node {
-                        Node::Text(t) => push_text(&mut el, &t),
-                        other => el.children.push(other),
-                    }
-                }
-                el
-            })
+            .prop_map(|(tag, pieces)| build(tag, pieces))
     })
-}
-
-fn push_text(el: &mut Element<'static>, text: &str) {
-    if let Some(Node::Text(prev)) = el.children.last_mut() {
-        prev.to_mut().push_str(text);
-    } else {
-        el.children.push(Node::Text(text.to_owned().into()));
-    }
 }
 
 fn generous() -> Limits {

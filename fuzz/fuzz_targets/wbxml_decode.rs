@@ -22,12 +22,9 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn is_eas_shaped(el: &Element<'_>) -> bool {
-    use eas_proto::wbxml::Node;
-    let elements = el.children.iter().filter(|n| matches!(n, Node::Element(_))).count();
-    let leaves = el.children.len() - elements;
-    (leaves == 0 || (elements == 0 && leaves == 1))
-        && el.children.iter().all(|n| match n {
-            Node::Element(e) => is_eas_shaped(e),
-            _ => true,
-        })
+    use eas_proto::wbxml::NodeRef;
+    let nodes: Vec<NodeRef<'_, '_>> = el.nodes().collect();
+    let elements = nodes.iter().filter(|n| matches!(n, NodeRef::Element(_))).count();
+    let leaves = nodes.len() - elements;
+    (leaves == 0 || (elements == 0 && leaves == 1)) && el.elements().all(is_eas_shaped)
 }

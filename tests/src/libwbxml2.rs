@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use eas_proto::codepages::{self, ContentKind};
-use eas_proto::wbxml::{Element, Node, Tag};
+use eas_proto::wbxml::{Element, NodeRef, Tag};
 use quick_xml::NsReader;
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::name::ResolveResult;
@@ -198,19 +198,19 @@ pub fn to_their_xml(root: &Element<'_>) -> String {
         if parent_page != Some(el.tag.page()) {
             out.push_str(&format!(" xmlns=\"{}\"", their_namespace(el.tag.page())));
         }
-        if el.children.is_empty() {
+        if el.is_empty() {
             out.push_str("/>");
             return;
         }
         out.push('>');
-        for node in &el.children {
+        for node in el.nodes() {
             match node {
-                Node::Element(child) => write(out, child, Some(el.tag.page())),
-                Node::Text(t) if binary_in_its_xml(el.tag) => {
+                NodeRef::Element(child) => write(out, child, Some(el.tag.page())),
+                NodeRef::Text(t) if binary_in_its_xml(el.tag) => {
                     out.push_str(&BASE64.encode(t.as_bytes()))
                 }
-                Node::Text(t) => out.push_str(&quick_xml::escape::escape(&**t)),
-                Node::Opaque(d) => out.push_str(&BASE64.encode(d)),
+                NodeRef::Text(t) => out.push_str(&quick_xml::escape::escape(t)),
+                NodeRef::Opaque(d) => out.push_str(&BASE64.encode(d)),
             }
         }
         out.push_str("</");
@@ -272,25 +272,25 @@ fn close(
     root: &mut Option<Element<'static>>,
 ) -> Result<(), String> {
     let (mut el, text) = stack.pop().ok_or("unbalanced end")?;
-    if !text.is_empty() && el.children.is_empty() {
+    if !text.is_empty() && el.is_empty() {
         let opaque = codepages::tag_def(el.tag).is_some_and(|d| d.content == ContentKind::Opaque);
         if opaque {
             let data = BASE64
                 .decode(&text)
                 .map_err(|e| format!("{}: {e}", el.tag))?;
-            el.children.push(Node::Opaque(data.into()));
+            el.push_opaque(data);
         } else if binary_in_its_xml(el.tag) {
             let data = BASE64
                 .decode(&text)
                 .map_err(|e| format!("{}: {e}", el.tag))?;
             let text = String::from_utf8(data).map_err(|e| format!("{}: {e}", el.tag))?;
-            el.children.push(Node::Text(text.into()));
+            el.push_text(text);
         } else {
-            el.children.push(Node::Text(text.into()));
+            el.push_text(text);
         }
     }
     match stack.last_mut() {
-        Some((parent, _)) => parent.children.push(Node::Element(el)),
+        Some((parent, _)) => parent.push(el),
         None => *root = Some(el),
     }
     Ok(())

@@ -15,7 +15,7 @@
 )]
 
 use eas_proto::codepages::{ContentKind, PAGES, TagDef};
-use eas_proto::wbxml::{Element, Limits, Node, Tag};
+use eas_proto::wbxml::{Element, Limits, Tag};
 use eas_tests::libwbxml2::{self, binary_in_its_xml, lacks};
 
 fn sample(def: &TagDef) -> Element<'static> {
@@ -179,11 +179,7 @@ fn generate(rng: &mut Rng, page: u8, other: u8) -> Element<'static> {
 
 fn uses_only_known_tags(el: &Element<'_>) -> bool {
     let ok = |tag: Tag| !lacks(tag) && !binary_in_its_xml(tag) && tag.name().is_some();
-    ok(el.tag)
-        && el.children.iter().all(|n| match n {
-            Node::Element(e) => uses_only_known_tags(e),
-            _ => true,
-        })
+    ok(el.tag) && el.elements().all(uses_only_known_tags)
 }
 
 fn fixture_documents() -> Vec<(String, Element<'static>)> {

@@ -17,7 +17,7 @@ pub mod settings;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::wbxml::{Element, Node, Tag};
+use crate::wbxml::{Element, Tag};
 
 /// Why a request (or response) document does not have the command's shape.
 /// Always the peer's fault.
@@ -100,11 +100,11 @@ pub(crate) fn required<'e, 'a>(
 
 /// The element's text; an empty element has the empty string.
 pub(crate) fn text<'e>(el: &'e Element<'_>) -> Result<&'e str, CommandError> {
-    match el.children.as_slice() {
-        [] => Ok(""),
-        [Node::Text(t)] => Ok(t),
-        _ => Err(CommandError::NotText { tag: el.tag }),
+    if el.is_empty() {
+        return Ok("");
     }
+    el.text_content()
+        .ok_or(CommandError::NotText { tag: el.tag })
 }
 
 pub(crate) fn child_text(el: &Element<'_>, tag: Tag) -> Result<Option<String>, CommandError> {

@@ -1,74 +1,160 @@
 //! The document model: elements holding elements, text and opaque bytes.
 //!
-//! Decoding normalises text the way XML does: adjacent strings are one, and
-//! an empty string is no string, so `<A></A>` and `<A/>` are the same element
-//! whichever way a client wrote them. Opaque data is kept as written.
+//! Most EAS elements are leaves holding one string (`<SyncKey>1</SyncKey>`),
+//! so an element keeps that string inline ([`Element::text_content`]) and
+//! needs a list only when it holds elements or mixed content. A 500-message
+//! Sync response then costs one allocation per container element instead of
+//! one per element and one per string.
+//!
+//! Content is kept in one normal form, so two documents are equal exactly
+//! when their XML is: adjacent strings are one, an empty string is no
+//! string (`<A></A>` and `<A/>` are the same element whichever way a client
+//! wrote them), and a lone string or opaque block is stored inline. Opaque
+//! data is kept as written, empty blocks included.
 //!
 //! A decoded document borrows its strings and opaque blocks from the input
-//! (`Element<'a>`), so decoding a SendMail copies none of its MIME and a Sync
-//! request costs an allocation per element, not per string. Documents built
-//! in code or read from XML own their content (`Element<'static>`).
+//! (`Element<'a>`), so decoding a SendMail copies none of its MIME. Documents
+//! built in code or read from XML own their content (`Element<'static>`).
 
 use std::borrow::Cow;
 use std::io::Write;
 
-use super::error::{DecodeError, EncodeError};
+use super::error::{DecodeError, DecodeErrorKind, EncodeError};
 use super::reader::{Event, Reader};
 use super::writer::Writer;
 use super::{Limits, Tag};
 
+/// One element. Build it with [`Element::new`], [`Element::text`],
+/// [`Element::opaque`] and the `push` methods; read it with
+/// [`Element::nodes`] and the accessors.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node<'a> {
+pub struct Element<'a> {
+    pub tag: Tag,
+    content: Content<'a>,
+}
+
+/// The normal form of an element's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Content<'a> {
+    Empty,
+    /// Exactly one string, never empty.
+    Text(Cow<'a, str>),
+    /// Exactly one opaque block.
+    Opaque(Cow<'a, [u8]>),
+    /// Anything else: at least one element, or more than one node; no two
+    /// adjacent strings, no empty string.
+    Nodes(Vec<Node<'a>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Node<'a> {
     Element(Element<'a>),
     Text(Cow<'a, str>),
     Opaque(Cow<'a, [u8]>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element<'a> {
-    pub tag: Tag,
-    pub children: Vec<Node<'a>>,
+/// A child of an element, as [`Element::nodes`] yields it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRef<'e, 'a> {
+    Element(&'e Element<'a>),
+    Text(&'e str),
+    Opaque(&'e [u8]),
 }
 
 impl<'a> Element<'a> {
     pub fn new(tag: Tag) -> Element<'a> {
         Element {
             tag,
-            children: Vec::new(),
+            content: Content::Empty,
         }
     }
 
-    /// An element holding one string.
+    /// An element holding one string (none, if it is empty).
     pub fn text(tag: Tag, text: impl Into<Cow<'a, str>>) -> Element<'a> {
-        let text = text.into();
         let mut el = Element::new(tag);
-        if !text.is_empty() {
-            el.children.push(Node::Text(text));
-        }
+        el.push_text(text);
         el
     }
 
     /// An element holding opaque bytes.
     pub fn opaque(tag: Tag, data: impl Into<Cow<'a, [u8]>>) -> Element<'a> {
-        Element {
-            tag,
-            children: vec![Node::Opaque(data.into())],
-        }
+        let mut el = Element::new(tag);
+        el.push_opaque(data);
+        el
     }
 
     /// Appends a child element, for building documents in a chain.
     pub fn with(mut self, child: Element<'a>) -> Element<'a> {
-        self.children.push(Node::Element(child));
+        self.push(child);
         self
     }
 
+    /// Appends a child element.
     pub fn push(&mut self, child: Element<'a>) {
-        self.children.push(Node::Element(child));
+        self.push_node(Node::Element(child));
+    }
+
+    /// Appends a string, joining it to a string just before it.
+    pub fn push_text(&mut self, text: impl Into<Cow<'a, str>>) {
+        let text = text.into();
+        if !text.is_empty() {
+            self.push_node(Node::Text(text));
+        }
+    }
+
+    /// Appends an opaque block.
+    pub fn push_opaque(&mut self, data: impl Into<Cow<'a, [u8]>>) {
+        self.push_node(Node::Opaque(data.into()));
+    }
+
+    fn push_node(&mut self, node: Node<'a>) {
+        self.content = match (std::mem::replace(&mut self.content, Content::Empty), node) {
+            (Content::Empty, Node::Text(t)) => Content::Text(t),
+            (Content::Empty, Node::Opaque(d)) => Content::Opaque(d),
+            (Content::Empty, node) => Content::Nodes(vec![node]),
+            (Content::Text(mut t), Node::Text(more)) => {
+                t.to_mut().push_str(&more);
+                Content::Text(t)
+            }
+            (Content::Text(t), node) => Content::Nodes(vec![Node::Text(t), node]),
+            (Content::Opaque(d), node) => Content::Nodes(vec![Node::Opaque(d), node]),
+            (Content::Nodes(mut nodes), node) => {
+                match (nodes.last_mut(), node) {
+                    (Some(Node::Text(prev)), Node::Text(more)) => prev.to_mut().push_str(&more),
+                    (_, node) => nodes.push(node),
+                }
+                Content::Nodes(nodes)
+            }
+        };
+    }
+
+    /// The children in order: elements, strings and opaque blocks.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeRef<'_, 'a>> {
+        let (single, list): (Option<NodeRef<'_, 'a>>, &[Node<'a>]) = match &self.content {
+            Content::Empty => (None, &[]),
+            Content::Text(t) => (Some(NodeRef::Text(t)), &[]),
+            Content::Opaque(d) => (Some(NodeRef::Opaque(d)), &[]),
+            Content::Nodes(nodes) => (None, nodes),
+        };
+        single.into_iter().chain(list.iter().map(|n| match n {
+            Node::Element(e) => NodeRef::Element(e),
+            Node::Text(t) => NodeRef::Text(t),
+            Node::Opaque(d) => NodeRef::Opaque(d),
+        }))
+    }
+
+    /// Whether the element has no content at all.
+    pub fn is_empty(&self) -> bool {
+        matches!(self.content, Content::Empty)
     }
 
     /// The child elements, in order.
     pub fn elements(&self) -> impl Iterator<Item = &Element<'a>> {
-        self.children.iter().filter_map(|n| match n {
+        let nodes: &[Node<'a>] = match &self.content {
+            Content::Nodes(nodes) => nodes,
+            _ => &[],
+        };
+        nodes.iter().filter_map(|n| match n {
             Node::Element(e) => Some(e),
             _ => None,
         })
@@ -86,16 +172,16 @@ impl<'a> Element<'a> {
 
     /// The element's text, if its content is exactly one string.
     pub fn text_content(&self) -> Option<&str> {
-        match self.children.as_slice() {
-            [Node::Text(t)] => Some(t),
+        match &self.content {
+            Content::Text(t) => Some(t),
             _ => None,
         }
     }
 
     /// The element's bytes, if its content is exactly one opaque block.
     pub fn opaque_content(&self) -> Option<&[u8]> {
-        match self.children.as_slice() {
-            [Node::Opaque(d)] => Some(d),
+        match &self.content {
+            Content::Opaque(d) => Some(d),
             _ => None,
         }
     }
@@ -104,9 +190,8 @@ impl<'a> Element<'a> {
     pub fn decode(input: &'a [u8], limits: Limits) -> Result<Element<'a>, DecodeError> {
         let mut reader = Reader::new(input, limits)?;
         // The children of every open element, one after another, and where
-        // each open element's children begin. An element's children move into
-        // their own exactly-sized vector once, when it ends, instead of
-        // growing one by one.
+        // each open element's children begin. An element's children move
+        // into their own exactly-sized vector once, when it ends.
         let mut pending: Vec<Node<'a>> = Vec::with_capacity(64);
         let mut open: Vec<(Tag, usize)> = Vec::new();
         let mut root = None;
@@ -118,8 +203,17 @@ impl<'a> Element<'a> {
                     let Some((tag, first)) = open.pop() else {
                         break;
                     };
-                    let children: Vec<Node<'a>> = pending.drain(first..).collect();
-                    let el = Element { tag, children };
+                    let content = match pending.len() - first {
+                        0 => Content::Empty,
+                        1 => match pending.pop() {
+                            Some(Node::Text(t)) => Content::Text(t),
+                            Some(Node::Opaque(d)) => Content::Opaque(d),
+                            Some(node) => Content::Nodes(vec![node]),
+                            None => Content::Empty,
+                        },
+                        _ => Content::Nodes(pending.drain(first..).collect()),
+                    };
+                    let el = Element { tag, content };
                     if open.is_empty() {
                         // Read on: the reader refuses anything after the root.
                         root = Some(el);
@@ -127,11 +221,11 @@ impl<'a> Element<'a> {
                         pending.push(Node::Element(el));
                     }
                 }
+                Event::Text("") => {}
                 Event::Text(text) => {
                     let first = open.last().map_or(0, |(_, first)| *first);
                     let has_children = pending.len() > first;
                     match pending.last_mut() {
-                        _ if text.is_empty() => {}
                         Some(Node::Text(prev)) if has_children => prev.to_mut().push_str(text),
                         _ => pending.push(Node::Text(Cow::Borrowed(text))),
                     }
@@ -141,36 +235,29 @@ impl<'a> Element<'a> {
         }
         root.ok_or(DecodeError {
             offset: input.len(),
-            kind: super::DecodeErrorKind::NoRootElement,
+            kind: DecodeErrorKind::NoRootElement,
         })
-    }
-
-    /// Appends text, joining it to a string just before it.
-    pub(crate) fn push_text(&mut self, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        if let Some(Node::Text(prev)) = self.children.last_mut() {
-            prev.to_mut().push_str(text);
-        } else {
-            self.children.push(Node::Text(Cow::Owned(text.to_owned())));
-        }
     }
 
     /// A copy that owns all its content, to outlive the input it was
     /// decoded from.
     pub fn into_owned(self) -> Element<'static> {
+        fn own(node: Node<'_>) -> Node<'static> {
+            match node {
+                Node::Element(el) => Node::Element(el.into_owned()),
+                Node::Text(t) => Node::Text(Cow::Owned(t.into_owned())),
+                Node::Opaque(d) => Node::Opaque(Cow::Owned(d.into_owned())),
+            }
+        }
+        let content = match self.content {
+            Content::Empty => Content::Empty,
+            Content::Text(t) => Content::Text(Cow::Owned(t.into_owned())),
+            Content::Opaque(d) => Content::Opaque(Cow::Owned(d.into_owned())),
+            Content::Nodes(nodes) => Content::Nodes(nodes.into_iter().map(own).collect()),
+        };
         Element {
             tag: self.tag,
-            children: self
-                .children
-                .into_iter()
-                .map(|node| match node {
-                    Node::Element(el) => Node::Element(el.into_owned()),
-                    Node::Text(t) => Node::Text(Cow::Owned(t.into_owned())),
-                    Node::Opaque(d) => Node::Opaque(Cow::Owned(d.into_owned())),
-                })
-                .collect(),
+            content,
         }
     }
 
@@ -178,23 +265,38 @@ impl<'a> Element<'a> {
     /// cannot exhaust the stack.
     pub fn write_to<W: Write>(&self, writer: &mut Writer<W>) -> Result<(), EncodeError> {
         let mut stack: Vec<std::slice::Iter<'_, Node<'a>>> = Vec::new();
-        writer.start(self.tag)?;
-        stack.push(self.children.iter());
-        while let Some(iter) = stack.last_mut() {
-            match iter.next() {
-                Some(Node::Element(el)) => {
-                    writer.start(el.tag)?;
-                    stack.push(el.children.iter());
-                }
-                Some(Node::Text(text)) => writer.text(text)?,
-                Some(Node::Opaque(data)) => writer.opaque(data)?,
-                None => {
+        let mut el = self;
+        loop {
+            writer.start(el.tag)?;
+            match &el.content {
+                Content::Empty => writer.end()?,
+                Content::Text(t) => {
+                    writer.text(t)?;
                     writer.end()?;
-                    stack.pop();
                 }
+                Content::Opaque(d) => {
+                    writer.opaque(d)?;
+                    writer.end()?;
+                }
+                Content::Nodes(nodes) => stack.push(nodes.iter()),
             }
+            // The next element to open, closing finished ones on the way.
+            let next = loop {
+                let Some(iter) = stack.last_mut() else {
+                    return Ok(());
+                };
+                match iter.next() {
+                    Some(Node::Element(child)) => break child,
+                    Some(Node::Text(t)) => writer.text(t)?,
+                    Some(Node::Opaque(d)) => writer.opaque(d)?,
+                    None => {
+                        writer.end()?;
+                        stack.pop();
+                    }
+                }
+            };
+            el = next;
         }
-        Ok(())
     }
 
     /// An upper bound of [`Element::encode`]'s output size, so that it is
@@ -205,11 +307,18 @@ impl<'a> Element<'a> {
         let mut pending = vec![self];
         while let Some(el) = pending.pop() {
             len += 4;
-            for node in &el.children {
-                match node {
-                    Node::Element(child) => pending.push(child),
-                    Node::Text(t) => len += t.len() + 2,
-                    Node::Opaque(d) => len += 6 + d.len(),
+            match &el.content {
+                Content::Empty => {}
+                Content::Text(t) => len += t.len() + 2,
+                Content::Opaque(d) => len += 6 + d.len(),
+                Content::Nodes(nodes) => {
+                    for node in nodes {
+                        match node {
+                            Node::Element(child) => pending.push(child),
+                            Node::Text(t) => len += t.len() + 2,
+                            Node::Opaque(d) => len += 6 + d.len(),
+                        }
+                    }
                 }
             }
         }
@@ -237,14 +346,16 @@ mod tests {
             0x00, 0x46, 0x01, 0x01,
         ];
         let el = Element::decode(&input, Limits::default()).unwrap();
-        let expected = Element {
-            tag: Tag::new(0, 5),
-            children: vec![
-                Node::Text("abcd".into()),
-                Node::Element(Element::new(Tag::new(0, 6))),
-            ],
-        };
+        let mut expected = Element::text(Tag::new(0, 5), "abcd");
+        expected.push(Element::new(Tag::new(0, 6)));
         assert_eq!(el, expected);
+        assert_eq!(
+            el.nodes().collect::<Vec<_>>(),
+            vec![
+                NodeRef::Text("abcd"),
+                NodeRef::Element(&Element::new(Tag::new(0, 6)))
+            ]
+        );
         let bytes = el.encode().unwrap();
         assert_eq!(
             bytes,
@@ -256,6 +367,30 @@ mod tests {
             Element::decode(&bytes, Limits::default()).unwrap(),
             expected
         );
+    }
+
+    #[test]
+    fn building_keeps_the_normal_form() {
+        let mut a = Element::new(Tag::new(0, 5));
+        a.push_text("x");
+        a.push_text("");
+        a.push_text("y");
+        assert_eq!(a, Element::text(Tag::new(0, 5), "xy"));
+        assert_eq!(a.text_content(), Some("xy"));
+        assert_eq!(
+            Element::text(Tag::new(0, 5), ""),
+            Element::new(Tag::new(0, 5))
+        );
+        assert!(Element::text(Tag::new(0, 5), "").is_empty());
+        let mut b = Element::opaque(Tag::new(0, 5), vec![1]);
+        assert_eq!(b.opaque_content(), Some(&[1u8][..]));
+        b.push_text("t");
+        b.push_text("u");
+        assert_eq!(
+            b.nodes().collect::<Vec<_>>(),
+            vec![NodeRef::Opaque(&[1]), NodeRef::Text("tu")]
+        );
+        assert_eq!(b.text_content(), None);
     }
 
     #[test]
@@ -273,6 +408,14 @@ mod tests {
             doc.child(Tag::new(0, 7)).and_then(|e| e.opaque_content()),
             Some(&[9u8][..])
         );
-        assert_eq!(Element::text(Tag::new(0, 5), "").children, vec![]);
+        assert_eq!(doc.elements().count(), 3);
+    }
+
+    #[test]
+    fn decoded_strings_borrow_from_the_input() {
+        let input = [0x03, 0x01, 0x6A, 0x00, 0x45, 0x03, b'h', b'i', 0x00, 0x01];
+        let el = Element::decode(&input, Limits::default()).unwrap();
+        let text = el.text_content().unwrap();
+        assert!(std::ptr::eq(text.as_ptr(), input[6..].as_ptr()));
     }
 }

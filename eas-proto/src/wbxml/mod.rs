@@ -17,7 +17,7 @@ mod reader;
 mod token;
 mod writer;
 
-pub use document::{Element, Node};
+pub use document::{Element, NodeRef};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use limits::Limits;
 pub use reader::{Event, Header, Reader};
