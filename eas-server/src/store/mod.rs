@@ -5,9 +5,15 @@
 //! Every method is keyed by the account it concerns; nothing here answers a
 //! question about "any" account except the administrator's listings.
 
+pub mod mailbox;
 mod records;
+mod redb_mailbox;
 mod redb_store;
 
+pub use mailbox::{
+    Change, ChangeKind, Folder, HierarchyChange, ItemUpdate, MailItem, MailSummary, Mailbox,
+    NewMail,
+};
 pub use records::{
     Access, Account, Device, OofMessage, OofSettings, PolicyState, RecoveryPassword, WipeKind,
     WipeState,
@@ -40,7 +46,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What the server keeps. Methods block (a write returns after its commit is
 /// on disk); async callers run them off the reactor.
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Mailbox + Send + Sync + 'static {
     /// Adds an account; fails if its name or e-mail address is taken.
     fn create_account(&self, account: &Account) -> StoreResult<()>;
     fn account(&self, name: &str) -> StoreResult<Option<Account>>;

@@ -22,18 +22,18 @@ const TRACES: TableDefinition<(&str, &str), ()> = TableDefinition::new("traces")
 
 #[derive(Debug)]
 pub struct RedbStore {
-    db: Database,
+    pub(super) db: Database,
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
+pub(super) fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
+pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -60,6 +60,7 @@ impl RedbStore {
             txn.open_table(ADDRESSES).map_err(backend)?;
             txn.open_table(DEVICES).map_err(backend)?;
             txn.open_table(TRACES).map_err(backend)?;
+            super::redb_mailbox::open_tables(&txn)?;
         }
         txn.commit().map_err(backend)?;
         Ok(RedbStore { db })
@@ -94,6 +95,7 @@ impl Store for RedbStore {
                 .insert(account.email.as_str(), account.name.as_str())
                 .map_err(backend)?;
         }
+        super::redb_mailbox::init_account(&txn, &account.name)?;
         txn.commit().map_err(backend)
     }
 
@@ -170,6 +172,7 @@ impl Store for RedbStore {
                 .retain_in((name, "")..(name, "\u{10FFFF}"), |_, _| false)
                 .map_err(backend)?;
         }
+        super::redb_mailbox::purge_account(&txn, name)?;
         txn.commit().map_err(backend)
     }
 
