@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod http;
+pub mod mail;
 pub mod provisioning;
 pub mod serve;
 pub mod state;

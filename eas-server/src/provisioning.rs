@@ -278,9 +278,10 @@ fn age(a: Age) -> AgeFilter {
 /// Why a request was stopped at the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
-    /// The device never completed provisioning.
+    /// The device never completed provisioning, or the request carried
+    /// no key.
     NotProvisioned,
-    /// The request carried no key, or not the device's.
+    /// The request carried a key that is not the device's.
     WrongKey,
     /// The policy changed since the device accepted it.
     PolicyChanged,
@@ -302,7 +303,9 @@ impl Refusal {
 
     pub fn note(self) -> String {
         match self {
-            Refusal::NotProvisioned => "policy gate: the device has not provisioned".into(),
+            Refusal::NotProvisioned => {
+                "policy gate: the device has not provisioned, or sent no policy key".into()
+            }
             Refusal::WrongKey => "policy gate: the request's policy key is not the device's".into(),
             Refusal::PolicyChanged => {
                 "policy gate: the policy changed since the device accepted it".into()
@@ -332,20 +335,15 @@ pub fn gate(state: &AppState, device: &Device, key: Option<PolicyKey>) -> Option
         .protocol_version
         .parse()
         .unwrap_or(ProtocolVersion::V16_1);
-    if device.policy.policy_hash.as_deref()
-        != Some(
-            state
-                .config
-                .provisioning
-                .policy
-                .fingerprint(version)
-                .as_str(),
-        )
-    {
+    if device.policy.policy_hash.as_deref() != Some(state.policy_fingerprint(version)) {
         return Some(Refusal::PolicyChanged);
     }
     match key {
         Some(k) if k.0 == device_key => None,
-        _ => Some(Refusal::WrongKey),
+        // No key, or 0 ("none"): the client holds no policy and must
+        // provision (142), as opposed to holding a key that is not current
+        // (144).
+        None | Some(PolicyKey::NONE) => Some(Refusal::NotProvisioned),
+        Some(_) => Some(Refusal::WrongKey),
     }
 }

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use eas_proto::ProtocolVersion;
+
 use crate::auth::{LoginCache, Throttle};
 use crate::config::Config;
 use crate::store::Store;
@@ -17,6 +19,9 @@ pub struct AppState {
     pub traces: Traces,
     /// The URL phones use, for Autodiscover.
     pub public_url: String,
+    /// The policy's fingerprint per protocol version, computed once: the
+    /// policy gate compares it on every request.
+    fingerprints: Vec<(ProtocolVersion, String)>,
 }
 
 impl AppState {
@@ -27,7 +32,12 @@ impl AppState {
         public_url: String,
     ) -> AppState {
         let auth = &config.auth;
+        let fingerprints = ProtocolVersion::ALL
+            .into_iter()
+            .map(|v| (v, config.provisioning.policy.fingerprint(v)))
+            .collect();
         AppState {
+            fingerprints,
             logins: LoginCache::new(Duration::from_secs(auth.login_cache_secs)),
             throttle: Throttle::new(
                 auth.free_failures,
@@ -39,6 +49,15 @@ impl AppState {
             traces,
             public_url,
         }
+    }
+}
+
+impl AppState {
+    pub fn policy_fingerprint(&self, version: ProtocolVersion) -> &str {
+        self.fingerprints
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map_or("", |(_, f)| f.as_str())
     }
 }
 

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+pub mod client;
 pub mod libwbxml2;
+pub mod server;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -212,13 +212,7 @@ fn acknowledge(
     let final_key = new_key();
     ctx.device.policy.key = Some(final_key.0);
     ctx.device.policy.pending_key = None;
-    ctx.device.policy.policy_hash = Some(
-        ctx.state
-            .config
-            .provisioning
-            .policy
-            .fingerprint(ctx.version),
-    );
+    ctx.device.policy.policy_hash = Some(ctx.state.policy_fingerprint(ctx.version).to_owned());
     ctx.notes.push(format!(
         "provisioned under key {final_key} (device status {status})"
     ));

@@ -160,6 +160,9 @@ struct Exchange<'a> {
     headers: HeaderMap,
     request_xml: String,
     notes: Vec<String>,
+    /// Whether this account and device are traced, so the decoded
+    /// response is kept for the trace.
+    traced: bool,
 }
 
 async fn post(state: &Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
@@ -198,6 +201,7 @@ async fn post(state: &Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -
         headers: parts.headers,
         request_xml: String::new(),
         notes: Vec::new(),
+        traced: false,
     };
     let user_agent = ex
         .headers
@@ -374,6 +378,7 @@ async fn run(
 ) -> Response<Body> {
     let state = ex.state;
     let command = line.command;
+    ex.traced = state.traces.is_on(&account.name, &device.device_id);
     // The body first: a malformed one is answered 400 whatever else is wrong.
     let limits = state.config.wbxml_limits();
     let request = if body.is_empty() {
@@ -381,7 +386,7 @@ async fn run(
     } else {
         match Element::decode(body, limits) {
             Ok(el) => {
-                if state.traces.is_on(&account.name, &device.device_id) {
+                if ex.traced {
                     ex.request_xml = xml::to_xml(&el);
                 }
                 Some(el)
@@ -443,7 +448,7 @@ fn respond(ex: &mut Exchange<'_>, outcome: Outcome) -> Response<Body> {
                 let mut resp = Response::new(Full::new(Bytes::from(bytes)));
                 resp.headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static(WBXML));
-                if !ex.request_xml.is_empty() || ex.state.traces.is_on("", "") {
+                if ex.traced {
                     ex.notes.push(format!("response:\n{}", xml::to_xml(&el)));
                 }
                 resp
