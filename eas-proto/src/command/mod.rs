@@ -11,8 +11,15 @@
 //! element the module does not know is skipped, as a newer client's
 //! additions should be.
 
+pub mod airsyncbase;
+pub mod email;
+mod fields;
+pub mod folder;
+pub mod ids;
+pub mod items;
 pub mod provision;
 pub mod settings;
+pub mod sync;
 
 use std::fmt;
 use std::str::FromStr;
