@@ -12,6 +12,7 @@ pub mod config;
 pub mod http;
 pub mod mail;
 pub mod provisioning;
+pub mod push;
 pub mod serve;
 pub mod state;
 pub mod store;

@@ -19,6 +19,8 @@ pub struct AppState {
     pub traces: Traces,
     /// The URL phones use, for Autodiscover.
     pub public_url: String,
+    /// Wakes requests waiting for changes.
+    pub hub: crate::push::Hub,
     /// The policy's fingerprint per protocol version, computed once: the
     /// policy gate compares it on every request.
     fingerprints: Vec<(ProtocolVersion, String)>,
@@ -48,6 +50,7 @@ impl AppState {
             store,
             traces,
             public_url,
+            hub: crate::push::Hub::default(),
         }
     }
 }

@@ -1,0 +1,94 @@
+//! The push hub (DESIGN.md, Push): every write that changes a folder
+//! notifies it, and requests waiting for changes (Ping, Sync with Wait) wake
+//! without polling the store. A waiter costs a task and a `Notify`
+//! registration, nothing more.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+/// Per account: a version per folder, bumped on every change, and one
+/// `Notify` that wakes the account's waiters.
+#[derive(Debug, Default)]
+pub struct Hub {
+    accounts: Mutex<HashMap<String, Arc<AccountHub>>>,
+}
+
+#[derive(Debug, Default)]
+pub struct AccountHub {
+    versions: Mutex<HashMap<u32, u64>>,
+    notify: Notify,
+}
+
+impl AccountHub {
+    /// The version of each folder asked for, as a baseline to compare with.
+    pub fn versions(&self, folders: &[u32]) -> Vec<u64> {
+        let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
+        folders.iter().map(|f| versions.get(f).copied().unwrap_or(0)).collect()
+    }
+
+    /// The folders whose version moved past the baseline.
+    pub fn changed(&self, folders: &[u32], baseline: &[u64]) -> Vec<u32> {
+        let now = self.versions(folders);
+        folders
+            .iter()
+            .zip(now.iter().zip(baseline))
+            .filter(|(_, (now, then))| now != then)
+            .map(|(f, _)| *f)
+            .collect()
+    }
+
+    /// Resolves at the next change anywhere in the account. Register before
+    /// checking `changed`, so a change in between is not missed.
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+}
+
+impl Hub {
+    pub fn account(&self, account: &str) -> Arc<AccountHub> {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts.entry(account.to_owned()).or_default().clone()
+    }
+
+    /// Records that `folders` of `account` changed and wakes its waiters.
+    pub fn notify(&self, account: &str, folders: &[u32]) {
+        let hub = self.account(account);
+        {
+            let mut versions = hub.versions.lock().unwrap_or_else(|e| e.into_inner());
+            for f in folders {
+                *versions.entry(*f).or_insert(0) += 1;
+            }
+        }
+        hub.notify.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_change_wakes_a_waiter_and_names_the_folder() {
+        let hub = Arc::new(Hub::default());
+        let account = hub.account("alice");
+        let baseline = account.versions(&[1, 2]);
+        let waiter = {
+            let account = account.clone();
+            tokio::spawn(async move {
+                let notified = account.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                if account.changed(&[1, 2], &baseline).is_empty() {
+                    notified.await;
+                }
+                account.changed(&[1, 2], &baseline)
+            })
+        };
+        tokio::task::yield_now().await;
+        hub.notify("bob", &[1]);
+        hub.notify("alice", &[2]);
+        assert_eq!(waiter.await.unwrap(), vec![2]);
+    }
+}
