@@ -255,7 +255,30 @@ impl Email {
         self.emit_children(w)
     }
 
+    /// Streams the children with `body` writing the `airsyncbase:Body`
+    /// element in its place (instead of [`Email::body`]): for a MIME body
+    /// sent byte for byte with [`Writer::text_bytes`], which the tree form
+    /// cannot hold.
+    pub fn write_children_with_body<W, F>(
+        &self,
+        w: &mut Writer<W>,
+        body: F,
+    ) -> Result<(), EncodeError>
+    where
+        W: Write,
+        F: FnOnce(&mut Writer<W>) -> Result<(), EncodeError>,
+    {
+        self.emit(w, Some(body))
+    }
+
     fn emit_children<S: Sink>(&self, s: &mut S) -> Result<(), EncodeError> {
+        self.emit(s, None::<fn(&mut S) -> Result<(), EncodeError>>)
+    }
+
+    fn emit<S: Sink, F>(&self, s: &mut S, body_writer: Option<F>) -> Result<(), EncodeError>
+    where
+        F: FnOnce(&mut S) -> Result<(), EncodeError>,
+    {
         s.opt_text(e::To, self.to.as_deref())?;
         s.opt_text(e::Cc, self.cc.as_deref())?;
         s.opt_text(e::From, self.from.as_deref())?;
@@ -269,8 +292,13 @@ impl Email {
         if let Some(att) = &self.attachments {
             att.emit(s)?;
         }
-        if let Some(body) = &self.body {
-            body.emit(s)?;
+        match body_writer {
+            Some(write) => write(s)?,
+            None => {
+                if let Some(body) = &self.body {
+                    body.emit(s)?;
+                }
+            }
         }
         if let Some(part) = &self.body_part {
             part.emit(s)?;

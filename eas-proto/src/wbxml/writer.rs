@@ -100,6 +100,28 @@ impl<W: Write> Writer<W> {
         Ok(())
     }
 
+    /// An inline string of raw bytes, for MIME that is sent byte for byte
+    /// in a body's `Data` (Sync and ItemOperations with body type 4). The
+    /// header says UTF-8, but 8-bit MIME in another charset is still sent as
+    /// it is stored: re-encoding it would break S/MIME signatures, and
+    /// clients take the bytes (Z-Push has sent raw bytes this way to iOS
+    /// and Android for years). Only NUL, which would end the string, is
+    /// refused.
+    pub fn text_bytes(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        let tag = self.current().ok_or(EncodeError::ContentOutsideRoot)?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if memchr::memchr(0, bytes).is_some() {
+            return Err(EncodeError::NulInText { tag });
+        }
+        self.open_pending()?;
+        self.out.write_all(&[token::STR_I])?;
+        self.out.write_all(bytes)?;
+        self.out.write_all(&[0])?;
+        Ok(())
+    }
+
     /// Opaque data: bytes that are not text (MS-ASWBXML 2.1.1 uses it for
     /// MIME in ComposeMail and for conversation ids).
     pub fn opaque(&mut self, data: &[u8]) -> Result<(), EncodeError> {
@@ -205,6 +227,11 @@ mod tests {
         assert!(matches!(w.end(), Err(EncodeError::UnbalancedEnd)));
         w.start(Tag::new(0, 5)).unwrap();
         assert!(matches!(w.text("a\0b"), Err(EncodeError::NulInText { .. })));
+        assert!(matches!(
+            w.text_bytes(b"\xe9\0"),
+            Err(EncodeError::NulInText { .. })
+        ));
+        w.text_bytes(b"caf\xe9").unwrap();
         w.end().unwrap();
         assert!(matches!(
             w.start(Tag::new(0, 6)),

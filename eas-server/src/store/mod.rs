@@ -9,16 +9,21 @@ pub mod mailbox;
 mod records;
 mod redb_mailbox;
 mod redb_store;
+mod redb_sync;
+pub mod sync_state;
 
 pub use mailbox::{
-    Change, ChangeKind, Folder, HierarchyChange, ItemUpdate, MailItem, MailSummary, Mailbox,
-    NewMail,
+    Change, ChangeKind, FlagState, Folder, HierarchyChange, ItemUpdate, MailItem, MailSummary,
+    Mailbox, NewMail,
 };
 pub use records::{
     Access, Account, Device, OofMessage, OofSettings, PolicyState, RecoveryPassword, WipeKind,
     WipeState,
 };
 pub use redb_store::RedbStore;
+pub use sync_state::{
+    CollectionState, HierarchyState, LastBatch, SavedResponse, SentOp, SyncStates,
+};
 
 /// The store's format version, written when a data directory is created and
 /// checked on every open, so a newer format is never misread.
@@ -46,7 +51,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What the server keeps. Methods block (a write returns after its commit is
 /// on disk); async callers run them off the reactor.
-pub trait Store: Mailbox + Send + Sync + 'static {
+pub trait Store: Mailbox + SyncStates + Send + Sync + 'static {
     /// Adds an account; fails if its name or e-mail address is taken.
     fn create_account(&self, account: &Account) -> StoreResult<()>;
     fn account(&self, name: &str) -> StoreResult<Option<Account>>;

@@ -61,6 +61,7 @@ impl RedbStore {
             txn.open_table(DEVICES).map_err(backend)?;
             txn.open_table(TRACES).map_err(backend)?;
             super::redb_mailbox::open_tables(&txn)?;
+            super::redb_sync::open_tables(&txn)?;
         }
         txn.commit().map_err(backend)?;
         Ok(RedbStore { db })
@@ -173,6 +174,7 @@ impl Store for RedbStore {
                 .map_err(backend)?;
         }
         super::redb_mailbox::purge_account(&txn, name)?;
+        super::redb_sync::purge(&txn, name, None)?;
         txn.commit().map_err(backend)
     }
 
@@ -246,6 +248,7 @@ impl Store for RedbStore {
                 )));
             }
         }
+        super::redb_sync::purge(&txn, account, Some(device_id))?;
         txn.commit().map_err(backend)
     }
 

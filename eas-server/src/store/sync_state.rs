@@ -1,0 +1,115 @@
+//! What each device holds of each collection: the sync key it was given,
+//! how far into the change log it is, the items it knows, and the last batch
+//! sent, so a response lost on the way is sent again the same (DESIGN.md,
+//! promise 3: sync keys are a state machine).
+
+use serde::{Deserialize, Serialize};
+
+use super::StoreResult;
+
+/// FolderSync state of one device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HierarchyState {
+    /// Random per state lineage, so a key from a state that was reset (a
+    /// device removed and back) is not mistaken for a current one.
+    pub epoch: String,
+    /// The key the device holds: `{epoch}{key}` on the wire.
+    pub key: u32,
+    /// The hierarchy log position the key stands for.
+    pub hseq: u64,
+    /// The key before, and its position: a client that lost the response
+    /// re-sends it and gets the same changes again.
+    pub previous: Option<(u32, u64)>,
+}
+
+/// One item operation sent in a Sync response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SentOp {
+    Add(u64),
+    Change(u64),
+    Delete(u64),
+    SoftDelete(u64),
+}
+
+/// The answer to one client command, kept for a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SavedResponse {
+    /// An Add: the client's id, the item created (if any), the status.
+    Add {
+        client_id: String,
+        item: Option<u64>,
+        status: u8,
+    },
+    /// A Change or Delete that failed (successes are silent).
+    Failed {
+        server_id: String,
+        status: u8,
+        delete: bool,
+    },
+    /// A Fetch: the item sent, or the status when it failed.
+    Fetch { server_id: String, status: u8 },
+}
+
+/// The last Sync batch of a collection, for answering a retry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastBatch {
+    /// The key the client sent.
+    pub key_before: u32,
+    pub ops: Vec<SentOp>,
+    pub responses: Vec<SavedResponse>,
+    pub more_available: bool,
+}
+
+/// Sync state of one collection on one device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionState {
+    pub epoch: String,
+    pub key: u32,
+    /// Every change of the folder's log up to here has been handled.
+    pub synced: u64,
+    /// Items of the initial enumeration not sent yet, newest first.
+    pub snapshot: Vec<u64>,
+    /// The FilterType the state was built for.
+    pub filter: u8,
+    pub last: Option<LastBatch>,
+}
+
+pub trait SyncStates {
+    fn hierarchy_state(&self, account: &str, device: &str) -> StoreResult<Option<HierarchyState>>;
+    fn put_hierarchy_state(
+        &self,
+        account: &str,
+        device: &str,
+        state: &HierarchyState,
+    ) -> StoreResult<()>;
+
+    fn collection_state(
+        &self,
+        account: &str,
+        device: &str,
+        collection: u32,
+    ) -> StoreResult<Option<CollectionState>>;
+    /// Saves a collection's state with the changes to the set of items the
+    /// device knows, in one durable transaction. `reset` forgets the known
+    /// set first (a sync from key 0).
+    fn put_collection_state(
+        &self,
+        account: &str,
+        device: &str,
+        collection: u32,
+        state: &CollectionState,
+        known_add: &[u64],
+        known_remove: &[u64],
+        reset: bool,
+    ) -> StoreResult<()>;
+    /// Which of `items` the device knows in this collection.
+    fn known(
+        &self,
+        account: &str,
+        device: &str,
+        collection: u32,
+        items: &[u64],
+    ) -> StoreResult<Vec<bool>>;
+    /// Every item the device knows in this collection.
+    fn known_items(&self, account: &str, device: &str, collection: u32) -> StoreResult<Vec<u64>>;
+}
