@@ -4,7 +4,7 @@ use redb::{ReadableDatabase, TableDefinition, WriteTransaction};
 
 use super::StoreResult;
 use super::redb_store::{RedbStore, backend, decode, encode};
-use super::sync_state::{CollectionState, HierarchyState, SyncStates};
+use super::sync_state::{CollectionState, HierarchyState, KnownUpdate, SyncStates};
 
 /// (account, device) -> HierarchyState (JSON).
 const HSTATE: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("hierarchy_state");
@@ -89,14 +89,12 @@ impl SyncStates for RedbStore {
         device: &str,
         collection: u32,
         state: &CollectionState,
-        known_add: &[u64],
-        known_remove: &[u64],
-        reset: bool,
+        update: KnownUpdate<'_>,
     ) -> StoreResult<()> {
         let txn = self.db.begin_write().map_err(backend)?;
         {
             let mut known = txn.open_table(KNOWN).map_err(backend)?;
-            if reset {
+            if update.reset {
                 known
                     .retain_in(
                         (account, device, collection, 0)..=(account, device, collection, u64::MAX),
@@ -104,12 +102,12 @@ impl SyncStates for RedbStore {
                     )
                     .map_err(backend)?;
             }
-            for item in known_remove {
+            for item in update.remove {
                 known
                     .remove((account, device, collection, *item))
                     .map_err(backend)?;
             }
-            for item in known_add {
+            for item in update.add {
                 known
                     .insert((account, device, collection, *item), ())
                     .map_err(backend)?;

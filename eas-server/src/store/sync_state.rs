@@ -74,6 +74,15 @@ pub struct CollectionState {
     pub last: Option<LastBatch>,
 }
 
+/// Changes to the set of items a device knows in a collection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KnownUpdate<'a> {
+    /// Forget the whole set first (a sync from key 0).
+    pub reset: bool,
+    pub add: &'a [u64],
+    pub remove: &'a [u64],
+}
+
 pub trait SyncStates {
     fn hierarchy_state(&self, account: &str, device: &str) -> StoreResult<Option<HierarchyState>>;
     fn put_hierarchy_state(
@@ -90,17 +99,14 @@ pub trait SyncStates {
         collection: u32,
     ) -> StoreResult<Option<CollectionState>>;
     /// Saves a collection's state with the changes to the set of items the
-    /// device knows, in one durable transaction. `reset` forgets the known
-    /// set first (a sync from key 0).
+    /// device knows, in one durable transaction.
     fn put_collection_state(
         &self,
         account: &str,
         device: &str,
         collection: u32,
         state: &CollectionState,
-        known_add: &[u64],
-        known_remove: &[u64],
-        reset: bool,
+        known: KnownUpdate<'_>,
     ) -> StoreResult<()>;
     /// Which of `items` the device knows in this collection.
     fn known(
