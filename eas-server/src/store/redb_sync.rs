@@ -178,7 +178,17 @@ mod tests {
             }),
         };
         store
-            .put_collection_state("alice", "d1", 1, &state, &[6, 7], &[], true)
+            .put_collection_state(
+                "alice",
+                "d1",
+                1,
+                &state,
+                KnownUpdate {
+                    reset: true,
+                    add: &[6, 7],
+                    remove: &[],
+                },
+            )
             .unwrap();
         assert_eq!(
             store.collection_state("alice", "d1", 1).unwrap(),
@@ -190,11 +200,31 @@ mod tests {
         );
         assert_eq!(store.known("alice", "d2", 1, &[6]).unwrap(), vec![false]);
         store
-            .put_collection_state("alice", "d1", 1, &state, &[8], &[6], false)
+            .put_collection_state(
+                "alice",
+                "d1",
+                1,
+                &state,
+                KnownUpdate {
+                    reset: false,
+                    add: &[8],
+                    remove: &[6],
+                },
+            )
             .unwrap();
         assert_eq!(store.known_items("alice", "d1", 1).unwrap(), vec![7, 8]);
         store
-            .put_collection_state("alice", "d1", 1, &state, &[9], &[], true)
+            .put_collection_state(
+                "alice",
+                "d1",
+                1,
+                &state,
+                KnownUpdate {
+                    reset: true,
+                    add: &[9],
+                    remove: &[],
+                },
+            )
             .unwrap();
         assert_eq!(store.known_items("alice", "d1", 1).unwrap(), vec![9]);
 
