@@ -16,6 +16,7 @@ pub mod push;
 pub mod serve;
 pub mod state;
 pub mod store;
+pub mod synckey;
 pub mod time;
 pub mod trace;
 pub mod wbxml_tool;

@@ -8,6 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+/// The pseudo-folder of the folder hierarchy: FolderCreate, FolderUpdate
+/// and FolderDelete notify it (Ping Status 7).
+pub const HIERARCHY: u32 = 0;
+
 /// Per account: a version per folder, bumped on every change, and one
 /// `Notify` that wakes the account's waiters.
 #[derive(Debug, Default)]
@@ -25,7 +29,10 @@ impl AccountHub {
     /// The version of each folder asked for, as a baseline to compare with.
     pub fn versions(&self, folders: &[u32]) -> Vec<u64> {
         let versions = self.versions.lock().unwrap_or_else(|e| e.into_inner());
-        folders.iter().map(|f| versions.get(f).copied().unwrap_or(0)).collect()
+        folders
+            .iter()
+            .map(|f| versions.get(f).copied().unwrap_or(0))
+            .collect()
     }
 
     /// The folders whose version moved past the baseline.

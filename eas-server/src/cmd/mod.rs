@@ -2,6 +2,11 @@
 //! the decoded request and returns a typed outcome; it never sees bytes,
 //! headers or sockets (DESIGN.md, "One request, end to end").
 
+pub mod foldercreate;
+pub mod folderdelete;
+pub mod foldersync;
+pub mod folderupdate;
+pub mod hierarchy;
 pub mod provision;
 pub mod settings;
 
@@ -15,7 +20,14 @@ use crate::state::AppState;
 use crate::store::{Account, Device};
 
 /// The commands this server answers today; OPTIONS advertises exactly these.
-pub const IMPLEMENTED: &[Command] = &[Command::SETTINGS, Command::PROVISION];
+pub const IMPLEMENTED: &[Command] = &[
+    Command::FOLDER_SYNC,
+    Command::FOLDER_CREATE,
+    Command::FOLDER_DELETE,
+    Command::FOLDER_UPDATE,
+    Command::SETTINGS,
+    Command::PROVISION,
+];
 
 /// What a handler works with.
 #[derive(Debug)]
@@ -44,6 +56,10 @@ pub async fn dispatch(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> O
     Some(match ctx.line.command {
         Command::PROVISION => provision::run(ctx, request).await,
         Command::SETTINGS => settings::run(ctx, request).await,
+        Command::FOLDER_SYNC => foldersync::run(ctx, request).await,
+        Command::FOLDER_CREATE => foldercreate::run(ctx, request).await,
+        Command::FOLDER_UPDATE => folderupdate::run(ctx, request).await,
+        Command::FOLDER_DELETE => folderdelete::run(ctx, request).await,
         _ => return None,
     })
 }

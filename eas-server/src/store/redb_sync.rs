@@ -232,7 +232,9 @@ mod tests {
             epoch: "x".into(),
             key: 3,
             hseq: 12,
-            previous: Some((2, 10)),
+            known: vec![1, 2],
+            previous: None,
+            next_key: 3,
         };
         store.put_hierarchy_state("alice", "d1", &h).unwrap();
         assert_eq!(store.hierarchy_state("alice", "d1").unwrap(), Some(h));

@@ -13,13 +13,28 @@ pub struct HierarchyState {
     /// Random per state lineage, so a key from a state that was reset (a
     /// device removed and back) is not mistaken for a current one.
     pub epoch: String,
-    /// The key the device holds: `{epoch}{key}` on the wire.
+    /// The key the device holds: `{epoch}:{key}` on the wire.
     pub key: u32,
     /// The hierarchy log position the key stands for.
     pub hseq: u64,
-    /// The key before, and its position: a client that lost the response
-    /// re-sends it and gets the same changes again.
-    pub previous: Option<(u32, u64)>,
+    /// The folders the device holds, so a change goes out as Add or Update.
+    #[serde(default)]
+    pub known: Vec<u32>,
+    /// The state of the key before: a client that lost the response
+    /// re-sends that key and is answered from it again.
+    #[serde(default)]
+    pub previous: Option<PreviousHierarchy>,
+    /// The highest key number handed out in this epoch, so a replay never
+    /// hands out a number twice.
+    #[serde(default)]
+    pub next_key: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousHierarchy {
+    pub key: u32,
+    pub hseq: u64,
+    pub known: Vec<u32>,
 }
 
 /// One item operation sent in a Sync response.

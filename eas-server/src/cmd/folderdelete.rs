@@ -1,0 +1,109 @@
+//! FolderDelete (MS-ASCMD 2.2.1.4): a user folder, its subfolders and items.
+
+use eas_proto::command::folder::{FolderDeleteRequest, FolderDeleteResponse, FolderDeleteStatus};
+use eas_proto::wbxml::Element;
+
+use super::hierarchy::{self, KeyCheck};
+use super::{Context, Outcome, blocking, note_bad_request};
+use crate::store::{Store, StoreResult};
+
+pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcome {
+    let request = match request.map(FolderDeleteRequest::from_element) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            note_bad_request(ctx, &e);
+            return status(FolderDeleteStatus::MALFORMED_REQUEST);
+        }
+        None => return status(FolderDeleteStatus::MALFORMED_REQUEST),
+    };
+    let store = ctx.state.store.clone();
+    let account = ctx.account.name.clone();
+    let device = ctx.device.device_id.clone();
+    match blocking(move || answer(store.as_ref(), &account, &device, &request)).await {
+        Some(Ok((resp, note, folder))) => {
+            ctx.notes.push(note);
+            if let Some(folder) = folder {
+                ctx.state
+                    .hub
+                    .notify(&ctx.account.name, &[crate::push::HIERARCHY, folder]);
+            }
+            Outcome::Wbxml(resp.to_element())
+        }
+        _ => status(FolderDeleteStatus::SERVER_ERROR),
+    }
+}
+
+fn status(status: FolderDeleteStatus) -> Outcome {
+    Outcome::Wbxml(
+        FolderDeleteResponse {
+            status,
+            sync_key: None,
+        }
+        .to_element(),
+    )
+}
+
+type Answer = (FolderDeleteResponse, String, Option<u32>);
+
+fn answer(
+    store: &dyn Store,
+    account: &str,
+    device: &str,
+    req: &FolderDeleteRequest,
+) -> StoreResult<Answer> {
+    let fail = |status, why: String| {
+        Ok((
+            FolderDeleteResponse {
+                status,
+                sync_key: None,
+            },
+            why,
+            None,
+        ))
+    };
+    let KeyCheck::Current(state) =
+        hierarchy::check(&req.sync_key, store.hierarchy_state(account, device)?)
+    else {
+        return fail(
+            FolderDeleteStatus::INVALID_SYNC_KEY,
+            format!("hierarchy key {} is not current", req.sync_key.as_str()),
+        );
+    };
+    let Some(folder) = hierarchy::parse_folder_id(&req.server_id)
+        .map(|id| store.folder(account, id))
+        .transpose()?
+        .flatten()
+    else {
+        return fail(
+            FolderDeleteStatus::NOT_FOUND,
+            format!("no folder {}", req.server_id.as_str()),
+        );
+    };
+    if folder.is_default() {
+        return fail(
+            FolderDeleteStatus::SPECIAL_FOLDER,
+            format!("{} is a default folder", folder.name),
+        );
+    }
+    store.delete_folder(account, folder.id)?;
+    let remaining: Vec<u32> = store.folders(account)?.iter().map(|f| f.id).collect();
+    let known = state
+        .known
+        .iter()
+        .copied()
+        .filter(|id| remaining.contains(id))
+        .collect();
+    let next = hierarchy::advance(&state, state.hseq, known);
+    store.put_hierarchy_state(account, device, &next)?;
+    Ok((
+        FolderDeleteResponse {
+            status: FolderDeleteStatus::SUCCESS,
+            sync_key: Some(hierarchy::wire_key(&next)),
+        },
+        format!(
+            "deleted folder {} {:?} and everything in it",
+            folder.id, folder.name
+        ),
+        Some(folder.id),
+    ))
+}

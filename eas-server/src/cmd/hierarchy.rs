@@ -1,0 +1,95 @@
+//! What FolderSync, FolderCreate, FolderUpdate and FolderDelete share: the
+//! device's hierarchy sync key and the folders it knows.
+
+use eas_proto::command::folder::{Folder as WireFolder, FolderType};
+use eas_proto::command::ids::{CollectionId, SyncKey};
+
+use crate::store::{Folder, HierarchyState, StoreError};
+use crate::synckey;
+
+/// Where a request's hierarchy key stands.
+#[derive(Debug)]
+pub enum KeyCheck {
+    /// Key 0: start over.
+    Initial,
+    /// The device's current key.
+    Current(HierarchyState),
+    /// The key before: the client lost our last answer. The state to answer
+    /// from is the one that key stood for.
+    Previous(HierarchyState),
+    /// Anything else: Status 9.
+    Invalid,
+}
+
+/// Extra state the FolderSync engine keeps per device: the folder ids it
+/// knows, so a change is sent as Add or Update correctly. Kept inside the
+/// epoch string's sibling field list of [`HierarchyState`] would be opaque;
+/// instead it rides in `HierarchyState::known` (see store).
+pub fn check(key: &SyncKey, state: Option<HierarchyState>) -> KeyCheck {
+    if key.is_initial() {
+        return KeyCheck::Initial;
+    }
+    let Some(state) = state else {
+        return KeyCheck::Invalid;
+    };
+    match synckey::parse(key.as_str(), &state.epoch) {
+        Some(n) if n == state.key => KeyCheck::Current(state),
+        Some(n) => match &state.previous {
+            Some(prev) if prev.key == n => KeyCheck::Previous(HierarchyState {
+                epoch: state.epoch.clone(),
+                key: prev.key,
+                hseq: prev.hseq,
+                known: prev.known.clone(),
+                previous: None,
+                next_key: state.next_key,
+            }),
+            _ => KeyCheck::Invalid,
+        },
+        None => KeyCheck::Invalid,
+    }
+}
+
+/// The state after a change: a fresh key number (never one handed out
+/// before in this epoch), the one before kept for a retry.
+pub fn advance(from: &HierarchyState, hseq: u64, known: Vec<u32>) -> HierarchyState {
+    let key = from.next_key.max(from.key) + 1;
+    HierarchyState {
+        epoch: from.epoch.clone(),
+        key,
+        hseq,
+        known,
+        previous: Some(crate::store::sync_state::PreviousHierarchy {
+            key: from.key,
+            hseq: from.hseq,
+            known: from.known.clone(),
+        }),
+        next_key: key,
+    }
+}
+
+pub fn wire_key(state: &HierarchyState) -> SyncKey {
+    synckey::key(&state.epoch, state.key)
+}
+
+pub fn collection_id(id: u32) -> CollectionId {
+    CollectionId::new(id.to_string()).unwrap_or_else(|_| CollectionId::root())
+}
+
+/// A folder id from the client: a number we handed out, or nothing.
+pub fn parse_folder_id(id: &CollectionId) -> Option<u32> {
+    id.as_str().parse().ok()
+}
+
+pub fn wire_folder(f: &Folder) -> WireFolder {
+    WireFolder {
+        server_id: collection_id(f.id),
+        parent_id: collection_id(f.parent),
+        display_name: f.name.clone(),
+        folder_type: FolderType(f.kind),
+    }
+}
+
+/// Whether a store error is the client's (a name taken, a folder gone).
+pub fn is_not_found(e: &StoreError) -> bool {
+    matches!(e, StoreError::NotFound(_))
+}
