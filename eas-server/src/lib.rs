@@ -17,6 +17,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod synckey;
+pub mod syncengine;
 pub mod time;
 pub mod trace;
 pub mod wbxml_tool;

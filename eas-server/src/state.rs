@@ -21,6 +21,12 @@ pub struct AppState {
     pub public_url: String,
     /// Wakes requests waiting for changes.
     pub hub: crate::push::Hub,
+    /// The last full Sync request of each (account, device), which an empty
+    /// or partial Sync repeats (MS-ASCMD Partial). Lost on restart: the
+    /// client then gets Status 13 and sends the whole request.
+    pub sync_cache: std::sync::Mutex<
+        std::collections::HashMap<(String, String), eas_proto::command::sync::Request>,
+    >,
     /// The policy's fingerprint per protocol version, computed once: the
     /// policy gate compares it on every request.
     fingerprints: Vec<(ProtocolVersion, String)>,
@@ -51,6 +57,7 @@ impl AppState {
             traces,
             public_url,
             hub: crate::push::Hub::default(),
+            sync_cache: Default::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod folderupdate;
 pub mod hierarchy;
 pub mod provision;
 pub mod settings;
+pub mod sync;
 
 use eas_proto::ProtocolVersion;
 use eas_proto::command::CommandError;
@@ -21,6 +22,7 @@ use crate::store::{Account, Device};
 
 /// The commands this server answers today; OPTIONS advertises exactly these.
 pub const IMPLEMENTED: &[Command] = &[
+    Command::SYNC,
     Command::FOLDER_SYNC,
     Command::FOLDER_CREATE,
     Command::FOLDER_DELETE,
@@ -45,6 +47,8 @@ pub struct Context<'a> {
 #[derive(Debug)]
 pub enum Outcome {
     Wbxml(Element<'static>),
+    /// A response already encoded (streamed, or holding raw MIME bytes).
+    Encoded(Vec<u8>),
     /// 200 with no body.
     Empty,
     /// A bare HTTP status.
@@ -56,6 +60,7 @@ pub async fn dispatch(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> O
     Some(match ctx.line.command {
         Command::PROVISION => provision::run(ctx, request).await,
         Command::SETTINGS => settings::run(ctx, request).await,
+        Command::SYNC => sync::run(ctx, request).await,
         Command::FOLDER_SYNC => foldersync::run(ctx, request).await,
         Command::FOLDER_CREATE => foldercreate::run(ctx, request).await,
         Command::FOLDER_UPDATE => folderupdate::run(ctx, request).await,

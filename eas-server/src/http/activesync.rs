@@ -461,6 +461,21 @@ fn respond(ex: &mut Exchange<'_>, outcome: Outcome) -> Response<Body> {
                 )
             }
         },
+        Outcome::Encoded(bytes) => {
+            if ex.traced {
+                // A body holding raw MIME that is not UTF-8 cannot be shown
+                // as XML; the trace says so instead.
+                let xml = match Element::decode(&bytes, eas_proto::wbxml::Limits::default()) {
+                    Ok(el) => xml::to_xml(&el),
+                    Err(e) => format!("({} bytes of WBXML, not shown as XML: {e})", bytes.len()),
+                };
+                ex.notes.push(format!("response:\n{xml}"));
+            }
+            let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+            resp.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(WBXML));
+            resp
+        }
         Outcome::Empty => Response::new(Full::new(Bytes::new())),
         Outcome::Http(status) => plain(
             status,

@@ -44,8 +44,9 @@ pub enum ChosenBody {
     },
 }
 
-/// An item's ApplicationData: everything but a MIME body in `email`, and
-/// the body to write in its place.
+/// An item's ApplicationData: `email` holds everything, a text body
+/// included; a MIME body, which the tree form cannot hold byte for byte,
+/// is in `body` and written in its place.
 #[derive(Debug, Clone)]
 pub struct ItemContent {
     pub email: Email,
@@ -187,6 +188,9 @@ pub fn item_content(
         }
     }
     let body = choose_body(raw, class, parsed.as_ref(), req, version);
+    if let ChosenBody::Text(b) = &body {
+        email.body = Some(b.clone());
+    }
     ItemContent {
         email,
         body: Some(body),
@@ -366,6 +370,11 @@ mod tests {
         let Some(ChosenBody::Text(body)) = &c.body else {
             panic!("{:?}", c.body)
         };
+        assert_eq!(
+            c.email.body.as_ref(),
+            Some(body),
+            "a text body is in the Email too"
+        );
         assert_eq!(body.body_type, BodyType::HTML);
         assert!(body.data.as_deref().unwrap().contains("<b>html</b>"));
         assert_eq!(c.email.subject.as_deref(), Some("Hello"));

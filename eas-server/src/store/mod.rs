@@ -22,7 +22,8 @@ pub use records::{
 };
 pub use redb_store::RedbStore;
 pub use sync_state::{
-    CollectionState, HierarchyState, KnownUpdate, LastBatch, SavedResponse, SentOp, SyncStates,
+    CollectionState, HierarchyState, KnownUpdate, LastBatch, SavedOptions, SavedResponse, SentOp,
+    SyncStates,
 };
 
 /// The store's format version, written when a data directory is created and

@@ -176,6 +176,7 @@ mod tests {
                 responses: vec![],
                 more_available: true,
             }),
+            options: None,
         };
         store
             .put_collection_state(

@@ -87,6 +87,22 @@ pub struct CollectionState {
     /// The FilterType the state was built for.
     pub filter: u8,
     pub last: Option<LastBatch>,
+    /// The client's Options as last sent: they hold until it sends others
+    /// (MS-ASCMD Options).
+    #[serde(default)]
+    pub options: Option<SavedOptions>,
+}
+
+/// One BodyPreference: (Type, TruncationSize, AllOrNone, Preview).
+pub type SavedBodyPreference = (u8, Option<u32>, Option<bool>, Option<u8>);
+
+/// Sync Options kept between requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedOptions {
+    pub filter_type: Option<u8>,
+    pub mime_support: Option<u8>,
+    pub mime_truncation: Option<u8>,
+    pub body_preferences: Vec<SavedBodyPreference>,
 }
 
 /// Changes to the set of items a device knows in a collection.

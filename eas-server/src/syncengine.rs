@@ -1,0 +1,415 @@
+//! The Sync state machine for one collection of one device, over the store:
+//! which key the client holds, what to send next, what the device then
+//! knows. No sockets and no WBXML: `cmd::sync` renders what this decides.
+//!
+//! Keys (DESIGN.md, promise 3): key 0 starts over; the current key gets
+//! the next batch; the previous key (the client lost our answer) gets the
+//! same batch again; anything else is Status 3.
+//!
+//! What to send is decided from the folder's change log, not by scanning:
+//! every change after the state's position is looked at once, and its item's
+//! present state against the set of items the device knows decides Add,
+//! Change or Delete. The initial enumeration (newest first, as phones show
+//! mail) is a snapshot of ids taken at key 0 and sent window by window.
+
+use std::collections::HashSet;
+
+use crate::store::{
+    ChangeKind, CollectionState, KnownUpdate, LastBatch, MailItem, SavedResponse, SentOp, Store,
+    StoreResult,
+};
+use crate::synckey;
+use crate::time;
+
+/// Where the client's key stands.
+#[derive(Debug)]
+pub enum Position {
+    /// Key 0: a new state was made; the answer is the key alone.
+    Initial(CollectionState),
+    Current(CollectionState),
+    /// The previous key: answer the last batch again.
+    Replay(CollectionState),
+    /// Status 3.
+    Invalid,
+}
+
+/// How long ago a FilterType reaches, in seconds (MS-ASCMD FilterType).
+pub fn filter_window(filter: u8) -> Option<u64> {
+    const DAY: u64 = 86_400;
+    match filter {
+        1 => Some(DAY),
+        2 => Some(3 * DAY),
+        3 => Some(7 * DAY),
+        4 => Some(14 * DAY),
+        5 => Some(31 * DAY),
+        6 => Some(92 * DAY),
+        7 => Some(183 * DAY),
+        _ => None,
+    }
+}
+
+fn in_window(item: &MailItem, filter: u8, now: u64) -> bool {
+    filter_window(filter).is_none_or(|w| item.received.saturating_add(w) >= now)
+}
+
+pub fn position(
+    store: &dyn Store,
+    account: &str,
+    device: &str,
+    folder: u32,
+    key: &str,
+    filter: u8,
+) -> StoreResult<Position> {
+    if key == "0" {
+        let mut items = store.folder_items(account, folder)?;
+        let now = time::now();
+        items.retain(|i| in_window(i, filter, now));
+        // Newest first; ids break ties so the order is stable.
+        items.sort_by(|a, b| b.received.cmp(&a.received).then(b.id.cmp(&a.id)));
+        let state = CollectionState {
+            epoch: synckey::new_epoch(),
+            key: 1,
+            // Changes up to now are in the snapshot already.
+            synced: store.modseq(account)?,
+            snapshot: items.iter().map(|i| i.id).collect(),
+            filter,
+            last: None,
+            options: None,
+        };
+        store.put_collection_state(
+            account,
+            device,
+            folder,
+            &state,
+            KnownUpdate {
+                reset: true,
+                add: &[],
+                remove: &[],
+            },
+        )?;
+        return Ok(Position::Initial(state));
+    }
+    let Some(state) = store.collection_state(account, device, folder)? else {
+        return Ok(Position::Invalid);
+    };
+    Ok(match synckey::parse(key, &state.epoch) {
+        Some(n) if n == state.key => Position::Current(state),
+        Some(n) if state.last.as_ref().is_some_and(|l| l.key_before == n) && n + 1 == state.key => {
+            Position::Replay(state)
+        }
+        _ => Position::Invalid,
+    })
+}
+
+/// What one request makes of a collection.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub ops: Vec<SentOp>,
+    pub more_available: bool,
+}
+
+/// One collection of one device of one account.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub store: &'a dyn Store,
+    pub account: &'a str,
+    pub device: &'a str,
+    pub folder: u32,
+}
+
+impl std::fmt::Debug for Scope<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.account, self.device, self.folder)
+    }
+}
+
+/// Chooses the next server changes for a device, at most `window`, updating
+/// `state` (not saved yet) and `known_now`. `skip` are modification
+/// sequences of the client's own changes in this request, which are not
+/// echoed back.
+pub fn next_batch(
+    scope: Scope<'_>,
+    state: &mut CollectionState,
+    window: usize,
+    skip: &HashSet<u64>,
+    known_now: &mut Known,
+) -> StoreResult<Batch> {
+    let Scope {
+        store,
+        account,
+        folder,
+        ..
+    } = scope;
+    let mut batch = Batch::default();
+    let now = time::now();
+    // The initial enumeration first.
+    while batch.ops.len() < window {
+        let Some(&id) = state.snapshot.first() else {
+            break;
+        };
+        state.snapshot.remove(0);
+        match store.item(account, id)? {
+            Some(item) if item.folder == folder && !known_now.contains(scope, id)? => {
+                known_now.add(id);
+                batch.ops.push(SentOp::Add(id));
+            }
+            _ => {}
+        }
+    }
+    if !state.snapshot.is_empty() {
+        batch.more_available = true;
+        return Ok(batch);
+    }
+    // Then the change log.
+    let fetch = window.saturating_mul(2).saturating_add(64);
+    let changes = store.changes(account, folder, state.synced, fetch)?;
+    let exhausted = changes.len() < fetch;
+    let mut decided: HashSet<u64> = HashSet::new();
+    for change in &changes {
+        if skip.contains(&change.modseq) || decided.contains(&change.item) {
+            state.synced = change.modseq;
+            continue;
+        }
+        let item = store.item(account, change.item)?;
+        let present = item
+            .as_ref()
+            .is_some_and(|i| i.folder == folder && in_window(i, state.filter, now));
+        let known = known_now.contains(scope, change.item)?;
+        let op = match (present, known, change.kind) {
+            (true, false, _) => Some(SentOp::Add(change.item)),
+            (true, true, ChangeKind::Changed | ChangeKind::Added) => {
+                Some(SentOp::Change(change.item))
+            }
+            (true, true, ChangeKind::Removed) => None,
+            (false, true, _) => Some(
+                // Still in the folder but older than the filter: a soft delete.
+                if item.as_ref().is_some_and(|i| i.folder == folder) {
+                    SentOp::SoftDelete(change.item)
+                } else {
+                    SentOp::Delete(change.item)
+                },
+            ),
+            (false, false, _) => None,
+        };
+        if let Some(op) = op {
+            if batch.ops.len() >= window {
+                batch.more_available = true;
+                return Ok(batch);
+            }
+            match op {
+                SentOp::Add(id) => known_now.add(id),
+                SentOp::Delete(id) | SentOp::SoftDelete(id) => known_now.remove(id),
+                SentOp::Change(_) => {}
+            }
+            batch.ops.push(op);
+        }
+        decided.insert(change.item);
+        state.synced = change.modseq;
+    }
+    if !exhausted {
+        batch.more_available = true;
+    }
+    Ok(batch)
+}
+
+/// The device's known set as this request changes it: looked up in the
+/// store, with this request's additions and removals on top.
+#[derive(Debug, Default)]
+pub struct Known {
+    pub added: Vec<u64>,
+    pub removed: Vec<u64>,
+}
+
+impl Known {
+    pub fn add(&mut self, id: u64) {
+        self.removed.retain(|r| *r != id);
+        self.added.push(id);
+    }
+
+    pub fn remove(&mut self, id: u64) {
+        self.added.retain(|a| *a != id);
+        self.removed.push(id);
+    }
+
+    pub fn contains(&self, scope: Scope<'_>, id: u64) -> StoreResult<bool> {
+        if self.added.contains(&id) {
+            return Ok(true);
+        }
+        if self.removed.contains(&id) {
+            return Ok(false);
+        }
+        let known = scope
+            .store
+            .known(scope.account, scope.device, scope.folder, &[id])?;
+        Ok(known.first().copied().unwrap_or(false))
+    }
+
+    pub fn update(&self) -> KnownUpdate<'_> {
+        KnownUpdate {
+            reset: false,
+            add: &self.added,
+            remove: &self.removed,
+        }
+    }
+}
+
+/// The state after a batch: the next key, and the batch kept for a replay.
+pub fn advance(state: &mut CollectionState, batch: &Batch, responses: Vec<SavedResponse>) {
+    state.last = Some(LastBatch {
+        key_before: state.key,
+        ops: batch.ops.clone(),
+        responses,
+        more_available: batch.more_available,
+    });
+    state.key += 1;
+}
+
+pub fn wire_key(state: &CollectionState) -> String {
+    synckey::format(&state.epoch, state.key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{
+        Account, ItemUpdate, MailSummary, Mailbox, NewMail, RedbStore, Store, SyncStates,
+    };
+
+    fn setup() -> (RedbStore, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "eas-engine-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = RedbStore::open(&dir.join("eas.redb")).unwrap();
+        store
+            .create_account(&Account {
+                name: "alice".into(),
+                email: "alice@example.com".into(),
+                display_name: "Alice".into(),
+                password_hash: String::new(),
+                created: 0,
+                oof: Default::default(),
+            })
+            .unwrap();
+        (store, dir)
+    }
+
+    fn deliver(store: &RedbStore, n: u64) -> Vec<u64> {
+        let raws: Vec<Vec<u8>> = (0..n)
+            .map(|i| format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes())
+            .collect();
+        let mails: Vec<NewMail<'_>> = raws
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| NewMail {
+                raw,
+                summary: MailSummary::default(),
+                received: time::now() - 1000 + i as u64,
+                read: false,
+            })
+            .collect();
+        store
+            .deliver("alice", 1, &mails)
+            .unwrap()
+            .iter()
+            .map(|i| i.id)
+            .collect()
+    }
+
+    /// One sync round for device `d`: the batch, with the state saved.
+    fn round(store: &RedbStore, d: &str, key: &str, window: usize) -> (String, Batch) {
+        let Position::Current(mut state) = position(store, "alice", d, 1, key, 0).unwrap() else {
+            panic!("key {key} not current")
+        };
+        let mut known = Known::default();
+        let scope = Scope {
+            store,
+            account: "alice",
+            device: d,
+            folder: 1,
+        };
+        let batch = next_batch(scope, &mut state, window, &HashSet::new(), &mut known).unwrap();
+        advance(&mut state, &batch, vec![]);
+        store
+            .put_collection_state("alice", d, 1, &state, known.update())
+            .unwrap();
+        (wire_key(&state), batch)
+    }
+
+    #[test]
+    fn windows_send_every_item_once_newest_first_then_changes() {
+        let (store, dir) = setup();
+        let ids = deliver(&store, 12);
+        let Position::Initial(state) = position(&store, "alice", "d1", 1, "0", 0).unwrap() else {
+            panic!()
+        };
+        let mut key = wire_key(&state);
+        let mut sent = Vec::new();
+        loop {
+            let (next, batch) = round(&store, "d1", &key, 5);
+            sent.extend(batch.ops.iter().map(|op| match op {
+                SentOp::Add(id) => *id,
+                other => panic!("{other:?}"),
+            }));
+            key = next;
+            if !batch.more_available {
+                break;
+            }
+        }
+        let mut newest_first = ids.clone();
+        newest_first.reverse();
+        assert_eq!(sent, newest_first);
+
+        // A flag change and a new message arrive; then a delete.
+        store
+            .update_item(
+                "alice",
+                ids[0],
+                &ItemUpdate {
+                    read: Some(true),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let new = deliver(&store, 1)[0];
+        let (key, batch) = round(&store, "d1", &key, 50);
+        assert_eq!(batch.ops, vec![SentOp::Change(ids[0]), SentOp::Add(new)]);
+        store.delete_item("alice", ids[1]).unwrap();
+        let (_, batch) = round(&store, "d1", &key, 50);
+        assert_eq!(batch.ops, vec![SentOp::Delete(ids[1])]);
+        assert_eq!(store.known_items("alice", "d1", 1).unwrap().len(), 12);
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn keys_replay_and_reject() {
+        let (store, dir) = setup();
+        deliver(&store, 3);
+        let Position::Initial(state) = position(&store, "alice", "d1", 1, "0", 0).unwrap() else {
+            panic!()
+        };
+        let key1 = wire_key(&state);
+        let (key2, _) = round(&store, "d1", &key1, 10);
+        assert!(matches!(
+            position(&store, "alice", "d1", 1, &key1, 0).unwrap(),
+            Position::Replay(_)
+        ));
+        assert!(matches!(
+            position(&store, "alice", "d1", 1, &key2, 0).unwrap(),
+            Position::Current(_)
+        ));
+        assert!(matches!(
+            position(&store, "alice", "d1", 1, "bogus:2", 0).unwrap(),
+            Position::Invalid
+        ));
+        assert!(matches!(
+            position(&store, "alice", "d2", 1, &key2, 0).unwrap(),
+            Position::Invalid
+        ));
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
