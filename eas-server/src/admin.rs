@@ -3,8 +3,10 @@
 //! right) or directly on the store when no server runs. The user never has
 //! to care which (DESIGN.md, Storage).
 //!
-//! The socket speaks one JSON request and one JSON reply per connection.
-//! Passwords never cross it: the command line hashes them first.
+//! The socket speaks one JSON request and one JSON reply per connection;
+//! before its reply, an import sends progress lines (`{"progress": ...}`)
+//! that the command line shows as it goes. Passwords never cross it: the
+//! command line hashes them first.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::UnixListener;
 
+use crate::mail::import::{self, ImportJob, ImportProgress, ImportReport};
 use crate::state::AppState;
 use crate::store::{Access, Account, Device, RedbStore, Store, StoreError, WipeKind, WipeState};
 use crate::time;
@@ -53,6 +56,18 @@ pub enum Request {
         device: Option<String>,
         on: bool,
     },
+    /// Import mail files the server reads itself (same machine).
+    Import(ImportJob),
+    /// The messages of a user, or of one folder (an id or a name).
+    MailboxList {
+        account: String,
+        folder: Option<String>,
+    },
+    /// One message's MIME as stored.
+    MailboxShow {
+        account: String,
+        id: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,6 +77,25 @@ pub enum Reply {
     Users(Vec<UserSummary>),
     Devices(Vec<Device>),
     Error(String),
+    /// Not a reply: sent while an import runs, before its reply.
+    Progress(ImportProgress),
+    Imported(ImportReport),
+    Items(Vec<ItemListing>),
+    /// Raw MIME, base64.
+    Mime(String),
+}
+
+/// A message as `mailbox list` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemListing {
+    pub id: u64,
+    pub folder: u32,
+    pub read: bool,
+    pub size: u64,
+    pub received: u64,
+    /// Hex SHA-256 of the MIME as read back from the store.
+    pub sha256: String,
+    pub subject: String,
 }
 
 /// An account as `user list` shows it: never its password hash.
@@ -72,6 +106,10 @@ pub struct UserSummary {
     pub display_name: String,
     pub created: u64,
 }
+
+/// The longest request line the socket reads (only the data directory's
+/// owner can connect).
+const MAX_REQUEST_BYTES: u64 = 64 << 20;
 
 pub fn socket_path(data: &Path) -> PathBuf {
     data.join("admin.sock")
@@ -111,13 +149,29 @@ pub fn valid_email(email: &str) -> anyhow::Result<()> {
 /// Runs one request against a store. `state` is the running server's, when
 /// there is one, so that its caches follow the change.
 pub fn execute(store: &dyn Store, state: Option<&AppState>, request: Request) -> Reply {
-    match run(store, state, request) {
+    execute_streaming(store, state, request, &mut |_| true)
+}
+
+/// Like [`execute`], telling `progress` how a long request goes; it
+/// returns false to stop the request.
+pub fn execute_streaming(
+    store: &dyn Store,
+    state: Option<&AppState>,
+    request: Request,
+    progress: &mut dyn FnMut(ImportProgress) -> bool,
+) -> Reply {
+    match run(store, state, request, progress) {
         Ok(reply) => reply,
         Err(e) => Reply::Error(format!("{e:#}")),
     }
 }
 
-fn run(store: &dyn Store, state: Option<&AppState>, request: Request) -> anyhow::Result<Reply> {
+fn run(
+    store: &dyn Store,
+    state: Option<&AppState>,
+    request: Request,
+    progress: &mut dyn FnMut(ImportProgress) -> bool,
+) -> anyhow::Result<Reply> {
     Ok(match request {
         Request::UserAdd {
             name,
@@ -234,7 +288,69 @@ fn run(store: &dyn Store, state: Option<&AppState>, request: Request) -> anyhow:
                 if on { "on" } else { "off" }
             ))
         }
+        Request::Import(job) => {
+            let report = import::import(store, state.map(|s| &s.hub), &job, progress)?;
+            match &report.failure {
+                None => tracing::info!(
+                    account = report.account,
+                    folder = report.folder,
+                    "import: {} messages stored",
+                    report.messages
+                ),
+                Some(f) => tracing::warn!(
+                    account = report.account,
+                    folder = report.folder,
+                    "import stopped after {} messages: {}; not imported: {}",
+                    report.messages,
+                    f.error,
+                    f.not_imported.join(", ")
+                ),
+            }
+            Reply::Imported(report)
+        }
+        Request::MailboxList { account, folder } => {
+            let folders = match folder {
+                Some(spec) => vec![import::resolve_folder(store, &account, Some(&spec))?],
+                None => {
+                    if store.account(&account)?.is_none() {
+                        bail!("there is no user {account}");
+                    }
+                    store.folders(&account)?
+                }
+            };
+            let mut items = Vec::new();
+            for folder in folders {
+                for item in store.folder_items(&account, folder.id)? {
+                    let mime = store.item_mime(&account, item.id)?.unwrap_or_default();
+                    items.push(ItemListing {
+                        id: item.id,
+                        folder: item.folder,
+                        read: item.read,
+                        size: item.size,
+                        received: item.received,
+                        sha256: sha256_hex(&mime),
+                        subject: item.summary.subject,
+                    });
+                }
+            }
+            Reply::Items(items)
+        }
+        Request::MailboxShow { account, id } => {
+            use base64::Engine as _;
+            let mime = store
+                .item_mime(&account, id)?
+                .ok_or_else(|| anyhow::anyhow!("user {account} has no message {id}"))?;
+            Reply::Mime(base64::engine::general_purpose::STANDARD.encode(mime))
+        }
     })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn find_device(store: &dyn Store, account: &str, device: &str) -> anyhow::Result<Device> {
@@ -248,9 +364,18 @@ fn find_device(store: &dyn Store, account: &str, device: &str) -> anyhow::Result
 /// Sends a request to the running server, or runs it on the store directly
 /// when no server runs.
 pub fn call(data: &Path, request: Request) -> anyhow::Result<Reply> {
+    call_with_progress(data, request, &mut |_| {})
+}
+
+/// Like [`call`], passing the progress of a long request to `progress`.
+pub fn call_with_progress(
+    data: &Path,
+    request: Request,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> anyhow::Result<Reply> {
     let socket = socket_path(data);
     match std::os::unix::net::UnixStream::connect(&socket) {
-        Ok(stream) => call_socket(stream, &request),
+        Ok(stream) => call_socket(stream, &request, progress),
         Err(_) => {
             crate::serve::create_private_dir(data)?;
             let path = data.join("eas.redb");
@@ -262,7 +387,10 @@ pub fn call(data: &Path, request: Request) -> anyhow::Result<Reply> {
                 ),
                 other => anyhow::Error::from(other).context(format!("opening {}", path.display())),
             })?;
-            Ok(execute(&store, None, request))
+            Ok(execute_streaming(&store, None, request, &mut |p| {
+                progress(p);
+                true
+            }))
         }
     }
 }
@@ -270,6 +398,7 @@ pub fn call(data: &Path, request: Request) -> anyhow::Result<Reply> {
 fn call_socket(
     mut stream: std::os::unix::net::UnixStream,
     request: &Request,
+    progress: &mut dyn FnMut(ImportProgress),
 ) -> anyhow::Result<Reply> {
     use std::io::{BufRead as _, Write as _};
     let mut line = serde_json::to_string(request)?;
@@ -277,11 +406,20 @@ fn call_socket(
     stream
         .write_all(line.as_bytes())
         .context("writing to the admin socket")?;
-    let mut reply = String::new();
-    std::io::BufReader::new(stream)
-        .read_line(&mut reply)
-        .context("reading the admin socket")?;
-    serde_json::from_str(&reply).context("the server's reply on the admin socket")
+    let mut reader = std::io::BufReader::new(stream);
+    loop {
+        let mut reply = String::new();
+        let n = reader
+            .read_line(&mut reply)
+            .context("reading the admin socket")?;
+        if n == 0 {
+            bail!("the server closed the admin socket without a reply");
+        }
+        match serde_json::from_str(&reply).context("the server's reply on the admin socket")? {
+            Reply::Progress(p) => progress(p),
+            reply => return Ok(reply),
+        }
+    }
 }
 
 /// Answers the admin socket while the server runs. Only the owner of the
@@ -306,29 +444,50 @@ pub async fn listen(state: Arc<AppState>, data: &Path) -> anyhow::Result<()> {
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut line = String::new();
-                let mut reader = BufReader::new(read).take(1 << 20);
+                // Generous: an import names every file a shell glob found.
+                let mut reader = BufReader::new(read).take(MAX_REQUEST_BYTES);
                 if reader.read_line(&mut line).await.is_err() {
                     return;
                 }
                 let reply = match serde_json::from_str::<Request>(&line) {
                     Ok(request) => {
                         let state2 = state.clone();
-                        tokio::task::spawn_blocking(move || {
-                            execute(state2.store.as_ref(), Some(&state2), request)
-                        })
-                        .await
-                        .unwrap_or_else(|e| Reply::Error(format!("the request failed: {e}")))
+                        // Progress goes out as it comes; when the client is
+                        // gone, the closed channel stops the request.
+                        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                        let job = tokio::task::spawn_blocking(move || {
+                            execute_streaming(
+                                state2.store.as_ref(),
+                                Some(&state2),
+                                request,
+                                &mut |p| tx.send(p).is_ok(),
+                            )
+                        });
+                        while let Some(p) = rx.recv().await {
+                            if write_reply(&mut write, &Reply::Progress(p)).await.is_err() {
+                                break;
+                            }
+                        }
+                        drop(rx);
+                        job.await
+                            .unwrap_or_else(|e| Reply::Error(format!("the request failed: {e}")))
                     }
                     Err(e) => Reply::Error(format!("not a request: {e}")),
                 };
-                if let Ok(mut text) = serde_json::to_string(&reply) {
-                    text.push('\n');
-                    let _ = write.write_all(text.as_bytes()).await;
-                }
+                let _ = write_reply(&mut write, &reply).await;
             });
         }
     });
     Ok(())
+}
+
+async fn write_reply(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    reply: &Reply,
+) -> std::io::Result<()> {
+    let mut text = serde_json::to_string(reply).map_err(std::io::Error::other)?;
+    text.push('\n');
+    write.write_all(text.as_bytes()).await
 }
 
 use tokio::io::AsyncReadExt as _;

@@ -41,6 +41,45 @@ pub enum Command {
     /// Convert captured ActiveSync traffic between WBXML and readable XML.
     #[command(subcommand)]
     Wbxml(wbxml_tool::WbxmlCommand),
+    /// Import mail into a user's folder: .eml files, mbox files, Maildir
+    /// directories, and directories of them. Every message is stored byte
+    /// for byte as the file holds it.
+    Import(ImportArgs),
+    /// Look into users' mailboxes.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The user whose mailbox receives the mail.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// The folder, by id or name [default: Inbox].
+    #[arg(long, value_name = "NAME|ID")]
+    pub folder: Option<String>,
+    /// How mbox files quote body lines that start with "From ": mboxrd takes
+    /// one '>' off every ">From ", ">>From ", ... line; mboxo only off ">From ".
+    #[arg(long, value_enum, default_value_t, value_name = "FORMAT")]
+    pub mbox_format: crate::mail::import::MboxFormat,
+    /// .eml or mbox files, Maildir directories (cur/ and new/), or
+    /// directories holding .eml and .mbox files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// List a user's messages: id, folder, read, size, the SHA-256 of the
+    /// MIME as stored, subject.
+    List {
+        name: String,
+        /// Only this folder, by id or name.
+        #[arg(long, value_name = "NAME|ID")]
+        folder: Option<String>,
+    },
+    /// Write one message's MIME, exactly as stored, to standard output.
+    Show { name: String, id: u64 },
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +100,10 @@ pub struct ServeArgs {
     /// A configuration file (TOML); see config.example.toml for every key.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also accept mail over LMTP on this address (e.g. 127.0.0.1:2424), for
+    /// an MTA to deliver into users' Inboxes [default: the config's, or off].
+    #[arg(long, value_name = "ADDR")]
+    pub lmtp: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +183,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wbxml(cmd) => wbxml_tool::run(cmd),
         Command::User(cmd) => user(&data, cmd),
         Command::Device(cmd) => device(&data, cmd),
+        Command::Import(args) => import(&data, args),
+        Command::Mailbox(cmd) => mailbox(&data, cmd),
         Command::Trace(cmd) => {
             let (name, device, on) = match cmd {
                 TraceCommand::On { name, device } => (name, device, true),
@@ -327,5 +372,158 @@ fn device(data: &std::path::Path, cmd: DeviceCommand) -> anyhow::Result<()> {
                 access: Access::Blocked,
             },
         )?),
+    }
+}
+
+fn import(data: &std::path::Path, args: ImportArgs) -> anyhow::Result<()> {
+    use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+    // The server reads the files itself: it needs whole paths.
+    let mut paths = Vec::new();
+    let mut missing = Vec::new();
+    for path in &args.paths {
+        match std::fs::canonicalize(path) {
+            Ok(p) => paths.push(p),
+            Err(e) => missing.push(format!("{}: {e}", path.display())),
+        }
+    }
+    if !missing.is_empty() {
+        bail!("nothing imported: {}", missing.join("; "));
+    }
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let job = crate::mail::import::ImportJob {
+        account: args.user,
+        folder: args.folder,
+        paths,
+        mbox_format: args.mbox_format,
+    };
+    let reply = admin::call_with_progress(data, Request::Import(job), &mut |p| match p {
+        crate::mail::import::ImportProgress::Started { files, bytes } => {
+            bar.set_length(bytes);
+            bar.set_message(format!("{files} files"));
+        }
+        crate::mail::import::ImportProgress::Stored {
+            messages,
+            bytes_read,
+            file,
+        } => {
+            bar.set_position(bytes_read);
+            let name = std::path::Path::new(&file)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            bar.set_message(format!("{messages} messages, {name}"));
+        }
+    });
+    bar.finish_and_clear();
+    let report = match reply? {
+        Reply::Imported(report) => report,
+        other => return done(other),
+    };
+    let secs = report.elapsed_ms as f64 / 1000.0;
+    let rate = if secs > 0.0 {
+        report.messages as f64 / secs
+    } else {
+        report.messages as f64
+    };
+    println!(
+        "imported {} messages ({}) into {}'s {} in {secs:.2} s ({rate:.0} messages/s)",
+        report.messages,
+        HumanBytes(report.bytes),
+        report.account,
+        report.folder
+    );
+    if !report.skipped.is_empty() {
+        println!("skipped {}:", report.skipped.len());
+        for s in &report.skipped {
+            println!("  {}: {}", s.path, s.reason);
+        }
+    }
+    if let Some(failure) = report.failure {
+        println!("not imported (the import stopped):");
+        for line in &failure.not_imported {
+            println!("  {line}");
+        }
+        if failure.more_not_imported > 0 {
+            println!("  and {} more files", failure.more_not_imported);
+        }
+        bail!(
+            "the import stopped: {}; the {} messages counted above are stored",
+            failure.error,
+            report.messages
+        );
+    }
+    Ok(())
+}
+
+fn mailbox(data: &std::path::Path, cmd: MailboxCommand) -> anyhow::Result<()> {
+    match cmd {
+        MailboxCommand::List { name, folder } => {
+            match admin::call(
+                data,
+                Request::MailboxList {
+                    account: name,
+                    folder,
+                },
+            )? {
+                Reply::Items(items) => {
+                    use std::io::Write as _;
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let write = || -> std::io::Result<()> {
+                        writeln!(
+                            out,
+                            "{:>8} {:>6} {:<4} {:>10} {:<20} {:<64} subject",
+                            "id", "folder", "read", "size", "received", "sha256"
+                        )?;
+                        for i in items {
+                            writeln!(
+                                out,
+                                "{:>8} {:>6} {:<4} {:>10} {:<20} {:<64} {}",
+                                i.id,
+                                i.folder,
+                                if i.read { "yes" } else { "no" },
+                                i.size,
+                                time::rfc3339(i.received),
+                                i.sha256,
+                                i.subject.replace(['\r', '\n'], " ")
+                            )?;
+                        }
+                        out.flush()
+                    };
+                    match write() {
+                        // `| head` stops reading: not an error.
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                        other => Ok(other?),
+                    }
+                }
+                other => done(other),
+            }
+        }
+        MailboxCommand::Show { name, id } => {
+            use base64::Engine as _;
+            use std::io::Write as _;
+            match admin::call(data, Request::MailboxShow { account: name, id })? {
+                Reply::Mime(b64) => {
+                    let mime = base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .context("the server's reply")?;
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&mime)?;
+                    out.flush()?;
+                    Ok(())
+                }
+                other => done(other),
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub provisioning: ProvisioningConfig,
     pub devices: DevicesConfig,
+    pub lmtp: LmtpConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -99,6 +100,27 @@ pub struct DeviceRule {
     pub access: AccessConfig,
 }
 
+/// The LMTP listener (RFC 2033) an MTA such as Postfix delivers through.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LmtpConfig {
+    /// Address and port to listen on, e.g. "127.0.0.1:2424"; empty is off
+    /// (also `serve --lmtp ADDR`).
+    pub listen: String,
+    /// The largest message accepted, in bytes (552 beyond); advertised as SIZE.
+    pub max_message_bytes: usize,
+    /// The longest command line, in bytes (500 beyond).
+    pub max_line_bytes: usize,
+    /// Recipients in one transaction (452 beyond).
+    pub max_recipients: usize,
+    /// Connections served at once (421 beyond).
+    pub max_connections: usize,
+    /// Seconds to wait for a command.
+    pub command_timeout_secs: u64,
+    /// Seconds to wait for each piece of a message's data.
+    pub data_timeout_secs: u64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessConfig {
@@ -167,6 +189,22 @@ impl Default for DevicesConfig {
         DevicesConfig {
             default_access: AccessConfig::Allow,
             rules: Vec::new(),
+        }
+    }
+}
+
+impl Default for LmtpConfig {
+    fn default() -> Self {
+        LmtpConfig {
+            listen: String::new(),
+            max_message_bytes: 64 * 1024 * 1024,
+            max_line_bytes: 4096,
+            max_recipients: 1000,
+            max_connections: 100,
+            // RFC 5321 4.5.3.2: at least 5 minutes for a command, 3 for a
+            // block of data.
+            command_timeout_secs: 300,
+            data_timeout_secs: 180,
         }
     }
 }

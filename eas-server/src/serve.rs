@@ -24,6 +24,15 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
+    if let Some(lmtp) = args.lmtp {
+        config.lmtp.listen = lmtp.to_string();
+    }
+    let lmtp_listen: Option<std::net::SocketAddr> = match config.lmtp.listen.trim() {
+        "" => None,
+        addr => Some(addr.parse().with_context(|| {
+            format!("[lmtp] listen = {addr:?} is not an address and port like 127.0.0.1:2424")
+        })?),
+    };
     init_logging();
     create_private_dir(data)?;
     let store_path = data.join("eas.redb");
@@ -67,6 +76,17 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         let traces = Traces::new(data, traced);
         let state = Arc::new(AppState::new(config, store, traces, public_url.replace(&listen.to_string(), &bound.to_string())));
         admin::listen(state.clone(), data).await?;
+        let lmtp_bound = match lmtp_listen {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for LMTP on {addr} (is the port in use?)"))?;
+                let bound = listener.local_addr()?;
+                crate::mail::lmtp::spawn(state.clone(), listener);
+                Some(bound)
+            }
+            None => None,
+        };
 
         let mut banner = format!(
             "eas-server listening on {scheme}://{bound}\n  ActiveSync URL: {}/Microsoft-Server-ActiveSync\n  data directory: {}\n",
@@ -88,6 +108,11 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
                 None
             }
         };
+        if let Some(bound) = lmtp_bound {
+            banner.push_str(&format!(
+                "  LMTP: {bound} (an MTA delivers into users' Inboxes here)\n"
+            ));
+        }
         banner.push_str(&format!(
             "  on a phone: add an Exchange account with your e-mail address and password, server {}\n",
             state.public_url.split("://").nth(1).unwrap_or(&state.public_url)

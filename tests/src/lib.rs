@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 
 pub mod client;
 pub mod libwbxml2;
+pub mod mail;
 pub mod server;
 
 /// The workspace root.
@@ -55,6 +56,10 @@ pub fn require_tool(program: &str, package: &str) -> PathBuf {
 pub fn eas_server() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        // Benchmarks run a release build they name here.
+        if let Some(bin) = std::env::var_os("EAS_SERVER_BIN") {
+            return PathBuf::from(bin);
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args([

@@ -197,6 +197,19 @@ impl TestServer {
         }
     }
 
+    /// Kills the server with SIGKILL, as a crash would, and waits for it.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("the server is not running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        self.addr = None;
+    }
+
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn addr(&self) -> SocketAddr {
         self.addr.expect("the server is not running")
     }

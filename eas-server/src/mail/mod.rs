@@ -2,4 +2,6 @@
 //! themselves are never changed (DESIGN.md, promise 1).
 
 pub mod content;
+pub mod import;
+pub mod lmtp;
 pub mod summary;
