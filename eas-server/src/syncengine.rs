@@ -12,11 +12,11 @@
 //! Change or Delete. The initial enumeration (newest first, as phones show
 //! mail) is a snapshot of ids taken at key 0 and sent window by window.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::store::{
-    ChangeKind, CollectionState, KnownUpdate, LastBatch, MailItem, SavedResponse, SentOp, Store,
-    StoreResult,
+    Change, ChangeKind, CollectionState, KnownUpdate, LastBatch, MailItem, SavedResponse, SentOp,
+    Store, StoreResult,
 };
 use crate::synckey;
 use crate::time;
@@ -171,26 +171,10 @@ pub fn next_batch(
             continue;
         }
         let item = store.item(account, change.item)?;
-        let present = item
-            .as_ref()
-            .is_some_and(|i| i.folder == folder && in_window(i, state.filter, now));
+        let in_folder = item.as_ref().filter(|i| i.folder == folder);
+        let present = in_folder.is_some_and(|i| in_window(i, state.filter, now));
         let known = known_now.contains(scope, change.item)?;
-        let op = match (present, known, change.kind) {
-            (true, false, _) => Some(SentOp::Add(change.item)),
-            (true, true, ChangeKind::Changed | ChangeKind::Added) => {
-                Some(SentOp::Change(change.item))
-            }
-            (true, true, ChangeKind::Removed) => None,
-            (false, true, _) => Some(
-                // Still in the folder but older than the filter: a soft delete.
-                if item.as_ref().is_some_and(|i| i.folder == folder) {
-                    SentOp::SoftDelete(change.item)
-                } else {
-                    SentOp::Delete(change.item)
-                },
-            ),
-            (false, false, _) => None,
-        };
+        let op = decide(change, present, in_folder.is_some(), known);
         if let Some(op) = op {
             if batch.ops.len() >= window {
                 batch.more_available = true;
@@ -210,6 +194,102 @@ pub fn next_batch(
         batch.more_available = true;
     }
     Ok(batch)
+}
+
+/// What one change of the log means to a device: `present` says the item is
+/// in the folder and within the filter, `in_folder` that it is in the
+/// folder at all, `known` that the device holds it.
+fn decide(change: &Change, present: bool, in_folder: bool, known: bool) -> Option<SentOp> {
+    match (present, known, change.kind) {
+        (true, false, _) => Some(SentOp::Add(change.item)),
+        (true, true, ChangeKind::Changed | ChangeKind::Added) => Some(SentOp::Change(change.item)),
+        (true, true, ChangeKind::Removed) => None,
+        // Still in the folder but older than the filter: a soft delete.
+        (false, true, _) if in_folder => Some(SentOp::SoftDelete(change.item)),
+        (false, true, _) => Some(SentOp::Delete(change.item)),
+        (false, false, _) => None,
+    }
+}
+
+/// How many changes a Sync from `state` would bring if its window were
+/// unbounded: the snapshot items still to send, then the change log, each
+/// decided as [`next_batch`] decides it. Reads only; nothing is saved
+/// (GetItemEstimate, MS-ASCMD 2.2.1.9: "the server does not update the
+/// SyncKey"). A Sync in windows may send an item twice (an Add, then a
+/// Change in a later window), so this can be a little lower than what a
+/// windowed Sync sends.
+pub fn estimate(scope: Scope<'_>, state: &CollectionState) -> StoreResult<u64> {
+    const PAGE: usize = 1024;
+    let Scope {
+        store,
+        account,
+        device,
+        folder,
+    } = scope;
+    let now = time::now();
+    let here: HashMap<u64, MailItem> = store
+        .folder_items(account, folder)?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let mut changes: Vec<Change> = Vec::new();
+    let mut since = state.synced;
+    loop {
+        let page = store.changes(account, folder, since, PAGE)?;
+        let full = page.len() >= PAGE;
+        if let Some(last) = page.last() {
+            since = last.modseq;
+        }
+        changes.extend(page);
+        if !full {
+            break;
+        }
+    }
+    let mut asked: Vec<u64> = state
+        .snapshot
+        .iter()
+        .copied()
+        .chain(changes.iter().map(|c| c.item))
+        .collect();
+    asked.sort_unstable();
+    asked.dedup();
+    let flags = store.known(account, device, folder, &asked)?;
+    let mut known: HashSet<u64> = asked
+        .iter()
+        .zip(flags)
+        .filter_map(|(id, k)| k.then_some(*id))
+        .collect();
+    let mut count = 0u64;
+    for id in &state.snapshot {
+        if here.contains_key(id) && known.insert(*id) {
+            count += 1;
+        }
+    }
+    let mut decided: HashSet<u64> = HashSet::new();
+    for change in &changes {
+        if !decided.insert(change.item) {
+            continue;
+        }
+        let in_folder = here.get(&change.item);
+        let present = in_folder.is_some_and(|i| in_window(i, state.filter, now));
+        let op = decide(
+            change,
+            present,
+            in_folder.is_some(),
+            known.contains(&change.item),
+        );
+        match op {
+            Some(SentOp::Add(id)) => {
+                known.insert(id);
+            }
+            Some(SentOp::Delete(id) | SentOp::SoftDelete(id)) => {
+                known.remove(&id);
+            }
+            _ => {}
+        }
+        count += u64::from(op.is_some());
+    }
+    Ok(count)
 }
 
 /// The device's known set as this request changes it: looked up in the
@@ -380,6 +460,61 @@ mod tests {
         let (_, batch) = round(&store, "d1", &key, 50);
         assert_eq!(batch.ops, vec![SentOp::Delete(ids[1])]);
         assert_eq!(store.known_items("alice", "d1", 1).unwrap().len(), 12);
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn estimate_of(store: &RedbStore, d: &str, key: &str) -> u64 {
+        let Position::Current(state) = position(store, "alice", d, 1, key, 0).unwrap() else {
+            panic!("key {key} not current")
+        };
+        let scope = Scope {
+            store,
+            account: "alice",
+            device: d,
+            folder: 1,
+        };
+        estimate(scope, &state).unwrap()
+    }
+
+    #[test]
+    fn estimates_count_what_the_next_sync_sends_and_change_nothing() {
+        let (store, dir) = setup();
+        let ids = deliver(&store, 7);
+        let Position::Initial(state) = position(&store, "alice", "d1", 1, "0", 0).unwrap() else {
+            panic!()
+        };
+        let key = wire_key(&state);
+        assert_eq!(estimate_of(&store, "d1", &key), 7);
+        // Asking twice changes nothing.
+        assert_eq!(estimate_of(&store, "d1", &key), 7);
+        let (key, batch) = round(&store, "d1", &key, 3);
+        assert_eq!(batch.ops.len(), 3);
+        assert_eq!(estimate_of(&store, "d1", &key), 4);
+        let (key, batch) = round(&store, "d1", &key, 50);
+        assert_eq!(batch.ops.len(), 4);
+        assert_eq!(estimate_of(&store, "d1", &key), 0);
+
+        // A change, a delete, a new message, and a message that came and
+        // went unseen: three changes to send.
+        store
+            .update_item(
+                "alice",
+                ids[0],
+                &ItemUpdate {
+                    read: Some(true),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        store.delete_item("alice", ids[1]).unwrap();
+        deliver(&store, 1);
+        let gone = deliver(&store, 1)[0];
+        store.delete_item("alice", gone).unwrap();
+        assert_eq!(estimate_of(&store, "d1", &key), 3);
+        let (key, batch) = round(&store, "d1", &key, 50);
+        assert_eq!(batch.ops.len(), 3);
+        assert_eq!(estimate_of(&store, "d1", &key), 0);
         drop(store);
         std::fs::remove_dir_all(dir).unwrap();
     }

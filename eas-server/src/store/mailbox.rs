@@ -223,6 +223,9 @@ pub trait Mailbox {
     fn update_item(&self, account: &str, id: u64, update: &ItemUpdate) -> StoreResult<MailItem>;
     fn move_item(&self, account: &str, id: u64, to_folder: u32) -> StoreResult<MailItem>;
     fn delete_item(&self, account: &str, id: u64) -> StoreResult<()>;
+    /// Deletes every item of a folder in one durable transaction; returns
+    /// how many there were (ItemOperations EmptyFolderContents).
+    fn empty_folder(&self, account: &str, folder: u32) -> StoreResult<u64>;
     /// The raw MIME of one of the account's items, exactly as it arrived.
     fn item_mime(&self, account: &str, id: u64) -> StoreResult<Option<Vec<u8>>>;
 }

@@ -606,6 +606,33 @@ impl Mailbox for RedbStore {
         txn.commit().map_err(backend)
     }
 
+    fn empty_folder(&self, account: &str, folder: u32) -> StoreResult<u64> {
+        let txn = self.db.begin_write().map_err(backend)?;
+        let count = {
+            if load_folder(&txn, account, folder)?.is_none() {
+                return Err(StoreError::NotFound(format!("folder {folder}")));
+            }
+            let ids: Vec<u64> = {
+                let index = txn.open_table(FOLDER_ITEMS).map_err(backend)?;
+                let mut ids = Vec::new();
+                for entry in index
+                    .range((account, folder, 0)..=(account, folder, u64::MAX))
+                    .map_err(backend)?
+                {
+                    ids.push(entry.map_err(backend)?.0.value().2);
+                }
+                ids
+            };
+            for &id in &ids {
+                let item = load_item(&txn, account, id)?;
+                remove_item(&txn, account, &item)?;
+            }
+            ids.len() as u64
+        };
+        txn.commit().map_err(backend)?;
+        Ok(count)
+    }
+
     fn item_mime(&self, account: &str, id: u64) -> StoreResult<Option<Vec<u8>>> {
         let txn = self.db.begin_read().map_err(backend)?;
         let items = txn.open_table(ITEMS).map_err(backend)?;
@@ -750,6 +777,41 @@ mod tests {
         let txn = store.db.begin_read().unwrap();
         assert_eq!(txn.open_table(BLOBS).unwrap().iter().unwrap().count(), 0);
         drop(txn);
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn empty_folder_removes_every_item_in_one_go_and_logs_each() {
+        let (store, dir) = store();
+        let raw = b"Subject: s\r\n\r\nbody\r\n";
+        let items = store
+            .deliver("alice", 3, &[mail(raw), mail(b"Subject: t\r\n\r\nx\r\n")])
+            .unwrap();
+        let bob = store.deliver("bob", 3, &[mail(raw)]).unwrap();
+        let start = store.modseq("alice").unwrap();
+        assert_eq!(store.empty_folder("alice", 3).unwrap(), 2);
+        assert_eq!(store.folder_count("alice", 3).unwrap(), 0);
+        assert!(store.item("alice", items[0].id).unwrap().is_none());
+        assert_eq!(
+            store
+                .changes("alice", 3, start, 100)
+                .unwrap()
+                .iter()
+                .map(|c| (c.item, c.kind))
+                .collect::<Vec<_>>(),
+            vec![
+                (items[0].id, ChangeKind::Removed),
+                (items[1].id, ChangeKind::Removed)
+            ]
+        );
+        // Bob's Deleted Items are his own.
+        assert_eq!(store.item_mime("bob", bob[0].id).unwrap().unwrap(), raw);
+        assert_eq!(store.empty_folder("alice", 3).unwrap(), 0);
+        assert!(matches!(
+            store.empty_folder("alice", 999),
+            Err(StoreError::NotFound(_))
+        ));
         drop(store);
         std::fs::remove_dir_all(dir).unwrap();
     }
