@@ -20,6 +20,29 @@ pub struct Config {
     pub provisioning: ProvisioningConfig,
     pub devices: DevicesConfig,
     pub lmtp: LmtpConfig,
+    pub push: PushConfig,
+}
+
+/// Held requests: Ping, and Sync with Wait or HeartbeatInterval.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushConfig {
+    /// The shortest and longest Ping heartbeat, in seconds; outside them a
+    /// Ping gets Status 5 with the nearest bound (MS-ASCMD Ping).
+    pub min_heartbeat_secs: u32,
+    pub max_heartbeat_secs: u32,
+    /// The most folders one Ping may watch (Status 6 beyond).
+    pub max_folders: u32,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            min_heartbeat_secs: 60,
+            max_heartbeat_secs: 3540,
+            max_folders: 300,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -17,7 +17,13 @@ pub const HIERARCHY: u32 = 0;
 #[derive(Debug, Default)]
 pub struct Hub {
     accounts: Mutex<HashMap<String, Arc<AccountHub>>>,
+    /// Per (account, device): the generation of the request it holds, and
+    /// the Notify that ends it when a newer one arrives.
+    holds: Mutex<HashMap<DeviceKey, (u64, Arc<Notify>)>>,
 }
+
+/// (account, device).
+pub type DeviceKey = (String, String);
 
 #[derive(Debug, Default)]
 pub struct AccountHub {
@@ -57,6 +63,26 @@ impl Hub {
     pub fn account(&self, account: &str) -> Arc<AccountHub> {
         let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
         accounts.entry(account.to_owned()).or_default().clone()
+    }
+
+    /// Starts a held request for a device, ending the one it held before.
+    /// Returns this hold's generation and the Notify that ends it.
+    pub fn begin_hold(&self, key: &DeviceKey) -> (u64, Arc<Notify>) {
+        let mut holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = holds
+            .entry(key.clone())
+            .or_insert_with(|| (0, Arc::new(Notify::new())));
+        entry.0 += 1;
+        // Wakes the older hold; a fresh Notify serves the new one.
+        entry.1.notify_waiters();
+        entry.1 = Arc::new(Notify::new());
+        (entry.0, entry.1.clone())
+    }
+
+    /// Whether `generation` is still the device's newest hold.
+    pub fn holds(&self, key: &DeviceKey, generation: u64) -> bool {
+        let holds = self.holds.lock().unwrap_or_else(|e| e.into_inner());
+        holds.get(key).is_some_and(|(g, _)| *g == generation)
     }
 
     /// Records that `folders` of `account` changed and wakes its waiters.

@@ -25,8 +25,14 @@ pub struct AppState {
     /// or partial Sync repeats (MS-ASCMD Partial). Lost on restart: the
     /// client then gets Status 13 and sends the whole request.
     pub sync_cache: std::sync::Mutex<
-        std::collections::HashMap<(String, String), eas_proto::command::sync::Request>,
+        std::collections::HashMap<crate::push::DeviceKey, eas_proto::command::sync::Request>,
     >,
+    /// The last Ping of each (account, device), which an empty Ping repeats.
+    pub ping_cache: std::sync::Mutex<
+        std::collections::HashMap<crate::push::DeviceKey, crate::cmd::ping::PingParams>,
+    >,
+    /// Set when the server begins to stop: held requests answer at once.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     /// The policy's fingerprint per protocol version, computed once: the
     /// policy gate compares it on every request.
     fingerprints: Vec<(ProtocolVersion, String)>,
@@ -58,6 +64,8 @@ impl AppState {
             public_url,
             hub: crate::push::Hub::default(),
             sync_cache: Default::default(),
+            ping_cache: Default::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
     }
 }

@@ -17,6 +17,7 @@ mod fields;
 pub mod folder;
 pub mod ids;
 pub mod items;
+pub mod ping;
 pub mod provision;
 pub mod settings;
 pub mod sync;

@@ -6,7 +6,11 @@ pub mod foldercreate;
 pub mod folderdelete;
 pub mod foldersync;
 pub mod folderupdate;
+pub mod getitemestimate;
 pub mod hierarchy;
+pub mod itemoperations;
+pub mod moveitems;
+pub mod ping;
 pub mod provision;
 pub mod settings;
 pub mod sync;
@@ -27,6 +31,10 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::FOLDER_CREATE,
     Command::FOLDER_DELETE,
     Command::FOLDER_UPDATE,
+    Command::GET_ITEM_ESTIMATE,
+    Command::MOVE_ITEMS,
+    Command::ITEM_OPERATIONS,
+    Command::PING,
     Command::SETTINGS,
     Command::PROVISION,
 ];
@@ -49,6 +57,10 @@ pub enum Outcome {
     Wbxml(Element<'static>),
     /// A response already encoded (streamed, or holding raw MIME bytes).
     Encoded(Vec<u8>),
+    /// A multipart ItemOperations response (MS-ASCMD 2.2.1.10.1): the
+    /// head, the WBXML, then the parts, sent as
+    /// `application/vnd.ms-sync.multipart`.
+    Multipart(Vec<u8>),
     /// 200 with no body.
     Empty,
     /// A bare HTTP status.
@@ -65,6 +77,10 @@ pub async fn dispatch(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> O
         Command::FOLDER_CREATE => foldercreate::run(ctx, request).await,
         Command::FOLDER_UPDATE => folderupdate::run(ctx, request).await,
         Command::FOLDER_DELETE => folderdelete::run(ctx, request).await,
+        Command::GET_ITEM_ESTIMATE => getitemestimate::run(ctx, request).await,
+        Command::MOVE_ITEMS => moveitems::run(ctx, request).await,
+        Command::ITEM_OPERATIONS => itemoperations::run(ctx, request).await,
+        Command::PING => ping::run(ctx, request).await,
         _ => return None,
     })
 }

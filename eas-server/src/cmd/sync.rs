@@ -151,8 +151,13 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 // Hold the request until a watched folder changes (MS-ASCMD
                 // Wait): a task and a Notify registration, no polling.
                 if hub.changed(&folders, &baseline).is_empty() {
+                    let mut stopping = ctx.state.stopping.subscribe();
                     tokio::select! {
                         () = &mut notified => {}
+                        _ = stopping.wait_for(|s| *s) => {
+                            ctx.notes.push("the server is stopping".into());
+                            return Outcome::Empty;
+                        }
                         () = tokio::time::sleep_until(deadline) => {
                             ctx.notes.push("nothing changed while waiting".into());
                             // An empty response: nothing changed (MS-ASCMD 2.2.3.198).
@@ -255,7 +260,7 @@ fn body_request(o: &SavedOptions) -> BodyRequest {
     }
 }
 
-fn folder_class(kind: u8) -> &'static str {
+pub(super) fn folder_class(kind: u8) -> &'static str {
     match kind {
         folder_type::CALENDAR | folder_type::USER_CALENDAR => "Calendar",
         folder_type::CONTACTS | folder_type::USER_CONTACTS => "Contacts",
@@ -466,11 +471,7 @@ fn collection(
     }
 }
 
-fn load_ops(
-    store: &dyn Store,
-    account: &str,
-    ops: &[SentOp],
-) -> StoreResult<Vec<LoadedOp>> {
+fn load_ops(store: &dyn Store, account: &str, ops: &[SentOp]) -> StoreResult<Vec<LoadedOp>> {
     ops.iter()
         .map(|op| {
             Ok(match op {
@@ -652,6 +653,9 @@ fn render(ctx: &mut Context<'_>, results: Vec<CollectionResult>) -> Outcome {
             w.begin_collection(&r.header)?;
             for (op, item, raw) in &r.ops {
                 match (op, item, raw) {
+                    // A replayed Add of an item moved away since: not here any more.
+                    (SentOp::Add(_), Some(item), _)
+                        if Some(item.folder) != r.header.collection_id.as_str().parse().ok() => {}
                     (SentOp::Add(_), Some(item), Some(raw)) => {
                         let Ok(sid) = ServerId::new(content::server_id(item)) else {
                             continue;

@@ -172,13 +172,22 @@ async fn post(state: &Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -
     };
     let (parts, body) = req.into_parts();
     let query = parts.uri.query().unwrap_or("");
-    let line = match RequestLine::parse(query) {
+    let mut line = match RequestLine::parse(query) {
         Ok(line) => line,
         Err(e) if e.is_unknown_command() => {
             return plain(StatusCode::NOT_IMPLEMENTED, &format!("{e}\n"));
         }
         Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("bad request line: {e}\n")),
     };
+    // The plain query leaves AcceptMultiPart to a header (MS-ASHTTP
+    // 2.2.1.1.2.5); the handlers read it from the line either way.
+    if line.params.accept_multipart.is_none() {
+        line.params.accept_multipart = parts
+            .headers
+            .get("MS-ASAcceptMultiPart")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().eq_ignore_ascii_case("T"));
+    }
     let version = match protocol_version(&line, &parts.headers) {
         Ok(v) => v,
         Err(msg) => return plain(StatusCode::BAD_REQUEST, &msg),
@@ -474,6 +483,32 @@ fn respond(ex: &mut Exchange<'_>, outcome: Outcome) -> Response<Body> {
             let mut resp = Response::new(Full::new(Bytes::from(bytes)));
             resp.headers_mut()
                 .insert(CONTENT_TYPE, HeaderValue::from_static(WBXML));
+            resp
+        }
+        Outcome::Multipart(bytes) => {
+            if ex.traced {
+                // The WBXML part as XML; the other parts by their sizes.
+                let parts = eas_proto::command::items::decode_multipart(&bytes).unwrap_or_default();
+                let xml = match parts
+                    .first()
+                    .map(|wbxml| Element::decode(wbxml, eas_proto::wbxml::Limits::default()))
+                {
+                    Some(Ok(el)) => xml::to_xml(&el),
+                    Some(Err(e)) => format!("(WBXML that does not decode: {e})"),
+                    None => "(no parts)".to_owned(),
+                };
+                let sizes: Vec<String> =
+                    parts.iter().skip(1).map(|p| p.len().to_string()).collect();
+                ex.notes.push(format!(
+                    "response:\n<!-- multipart; parts after the WBXML, in bytes: [{}] -->\n{xml}",
+                    sizes.join(", ")
+                ));
+            }
+            let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(eas_proto::command::items::MULTIPART_CONTENT_TYPE),
+            );
             resp
         }
         Outcome::Empty => Response::new(Full::new(Bytes::new())),

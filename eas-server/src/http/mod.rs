@@ -99,6 +99,9 @@ pub async fn serve(
         }
     }
     drop(listener);
+    // Held requests (Ping, Sync with Wait) answer now instead of holding
+    // the shutdown for their whole heartbeat.
+    state.stopping.send_replace(true);
     let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),

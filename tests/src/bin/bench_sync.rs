@@ -11,7 +11,12 @@
 //! latency of no-change Syncs. Figures go in BENCHMARKS.md.
 
 // A benchmark: it should stop loudly on any surprise.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::{Duration, Instant};
 
@@ -26,7 +31,13 @@ use eas_tests::server::{TempDir, TestServer};
 /// A message of one of the shapes a mailbox holds: plain, HTML with a text
 /// alternative, and now and then a small attachment.
 fn message(i: usize) -> Vec<u8> {
-    let subject = ["Quarterly numbers", "Re: Lunch on Thursday?", "Build #4821 failed", "Invoice 2026-11-0042", "Fwd: Offsite agenda"][i % 5];
+    let subject = [
+        "Quarterly numbers",
+        "Re: Lunch on Thursday?",
+        "Build #4821 failed",
+        "Invoice 2026-11-0042",
+        "Fwd: Offsite agenda",
+    ][i % 5];
     let para = "Following up on yesterday's discussion, here are the points we agreed on. Please review the figures before Thursday and send comments to the list so that everyone sees them. ";
     let head = format!(
         "From: \"Sender {}\" <sender{}@example.com>\r\nTo: \"Bench User\" <bench@example.com>\r\nSubject: {subject} #{i}\r\nDate: Sun, 29 Nov 2026 {:02}:{:02}:{:02} +0000\r\nMessage-ID: <bench-{i}@example.com>\r\nMIME-Version: 1.0\r\n",
@@ -79,8 +90,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(10_000);
-    assert!(std::env::var_os("EAS_SERVER_BIN").is_some(), "set EAS_SERVER_BIN to a release eas-server (see the comment at the top)");
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    assert!(
+        std::env::var_os("EAS_SERVER_BIN").is_some(),
+        "set EAS_SERVER_BIN to a release eas-server (see the comment at the top)"
+    );
 
     // The mailbox, as a Maildir.
     let maildir = TempDir::new("bench-maildir");
@@ -96,26 +113,60 @@ fn main() {
 
     // No server runs yet: the user and the import go straight to the store.
     let mut server = TestServer::new();
-    server.add_user("alice", "alice@example.com", eas_tests::server::ALICE_PASSWORD);
+    server.add_user(
+        "alice",
+        "alice@example.com",
+        eas_tests::server::ALICE_PASSWORD,
+    );
     let start = Instant::now();
-    server.cli_ok(&["import", "--user", "alice", maildir.path().to_str().unwrap()], "");
+    server.cli_ok(
+        &[
+            "import",
+            "--user",
+            "alice",
+            maildir.path().to_str().unwrap(),
+        ],
+        "",
+    );
     let import_secs = start.elapsed().as_secs_f64();
     server.start();
     let pid = server.pid().unwrap();
 
     let mut c = server.alice("BENCH0001", ProtocolVersion::V16_1);
     c.provision_fully();
-    let fs = c.post_element(Command::FOLDER_SYNC, &FolderSyncRequest { sync_key: SyncKey::initial() }.to_element());
+    let fs = c.post_element(
+        Command::FOLDER_SYNC,
+        &FolderSyncRequest {
+            sync_key: SyncKey::initial(),
+        }
+        .to_element(),
+    );
     FolderSyncResponse::from_element(&fs.element()).unwrap();
     let inbox = CollectionId::new("1").unwrap();
     let options = Options {
-        body_preferences: vec![BodyPreference { body_type: BodyType::HTML, truncation_size: Some(32_768), all_or_none: None, preview: None }],
+        body_preferences: vec![BodyPreference {
+            body_type: BodyType::HTML,
+            truncation_size: Some(32_768),
+            all_or_none: None,
+            preview: None,
+        }],
         ..Default::default()
     };
     let mut first = Collection::new(SyncKey::initial(), inbox.clone());
     first.options = vec![options];
-    let r = c.post_element(Command::SYNC, &Request { collections: vec![first], ..Default::default() }.to_element());
-    let mut key = Response::from_element(&r.element()).unwrap().collections[0].header.sync_key.clone().unwrap();
+    let r = c.post_element(
+        Command::SYNC,
+        &Request {
+            collections: vec![first],
+            ..Default::default()
+        }
+        .to_element(),
+    );
+    let mut key = Response::from_element(&r.element()).unwrap().collections[0]
+        .header
+        .sync_key
+        .clone()
+        .unwrap();
 
     let cpu_before = cpu_seconds(pid);
     let start = Instant::now();
@@ -123,11 +174,22 @@ fn main() {
     loop {
         let mut col = Collection::new(key.clone(), inbox.clone());
         col.window_size = Some(512);
-        let reply = c.post_element(Command::SYNC, &Request { collections: vec![col], ..Default::default() }.to_element());
+        let reply = c.post_element(
+            Command::SYNC,
+            &Request {
+                collections: vec![col],
+                ..Default::default()
+            }
+            .to_element(),
+        );
         wire_bytes += reply.body.len();
         let resp = Response::from_element(&reply.element()).unwrap();
         let col = &resp.collections[0];
-        items += col.commands.iter().filter(|c| matches!(c, ServerCommand::Add { .. })).count();
+        items += col
+            .commands
+            .iter()
+            .filter(|c| matches!(c, ServerCommand::Add { .. }))
+            .count();
         key = col.header.sync_key.clone().unwrap();
         rounds += 1;
         if !col.header.more_available {
@@ -147,7 +209,11 @@ fn main() {
     let mut next = Instant::now();
     for _ in 0..samples {
         let col = Collection::new(key.clone(), inbox.clone());
-        let body = Request { collections: vec![col], ..Default::default() }.to_element();
+        let body = Request {
+            collections: vec![col],
+            ..Default::default()
+        }
+        .to_element();
         let t = Instant::now();
         let reply = c.post_element(Command::SYNC, &body);
         lat.push(t.elapsed());
@@ -160,7 +226,10 @@ fn main() {
     lat.sort();
 
     println!("messages: {n}, {:.1} MB of MIME", bytes_total as f64 / 1e6);
-    println!("import (no server running): {import_secs:.2} s, {:.0} messages/s", n as f64 / import_secs);
+    println!(
+        "import (no server running): {import_secs:.2} s, {:.0} messages/s",
+        n as f64 / import_secs
+    );
     println!(
         "initial sync, WindowSize 512, HTML truncated at 32 KB, TLS: {rounds} round trips, {sync_secs:.2} s, {:.0} items/s, {:.1} MB of WBXML",
         items as f64 / sync_secs,
@@ -170,7 +239,11 @@ fn main() {
         "  server CPU: {cpu:.2} s in all, {:.3} s per 1,000 items; server peak RSS {rss:.0} MiB",
         cpu / items as f64 * 1000.0
     );
-    println!("  against this machine's figures for peers at WindowSize 512 (from the sync issue): {:.0}x SOGo 5.8 (47 items/s), {:.0}x Z-Push 2.7 (385 items/s)", items as f64 / sync_secs / 47.0, items as f64 / sync_secs / 385.0);
+    println!(
+        "  against this machine's figures for peers at WindowSize 512 (from the sync issue): {:.0}x SOGo 5.8 (47 items/s), {:.0}x Z-Push 2.7 (385 items/s)",
+        items as f64 / sync_secs / 47.0,
+        items as f64 / sync_secs / 385.0
+    );
     println!(
         "no-change Sync at {rate:.0}/s, {samples} requests: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         percentile(&lat, 0.5).as_secs_f64() * 1e3,

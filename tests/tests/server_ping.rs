@@ -1,0 +1,255 @@
+//! Ping and Sync with Wait against the real server: held until a change,
+//! the heartbeat's end, or a newer Ping; the statuses of MS-ASCMD Ping.
+
+// Test code: a failed expectation is meant to panic.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::time::{Duration, Instant};
+
+use eas_proto::ProtocolVersion;
+use eas_proto::command::folder::{
+    FolderCreateRequest, FolderCreateResponse, FolderSyncRequest, FolderSyncResponse, FolderType,
+};
+use eas_proto::command::ids::{CollectionId, SyncKey};
+use eas_proto::command::ping::{
+    Folder, Request as PingRequest, Response as PingResponse, Status as PingStatus,
+};
+use eas_proto::command::sync::{Collection, Request, Response};
+use eas_proto::http::Command;
+use eas_tests::client::EasClient;
+use eas_tests::server::{TempDir, TestServer};
+
+const CONFIG: &str = "[push]\nmin_heartbeat_secs = 1\nmax_heartbeat_secs = 600\nmax_folders = 2\n";
+
+fn import_one(server: &TestServer, subject: &str) -> TempDir {
+    let dir = TempDir::new("ping-import");
+    let raw = format!(
+        "From: a@example.com\r\nTo: alice@example.com\r\nSubject: {subject}\r\n\r\nhello\r\n"
+    );
+    std::fs::write(dir.path().join("m.eml"), raw).unwrap();
+    server.cli_ok(
+        &["import", "--user", "alice", dir.path().to_str().unwrap()],
+        "",
+    );
+    dir
+}
+
+/// A provisioned device that has synced the hierarchy and the Inbox.
+fn synced(server: &TestServer, device: &str) -> (EasClient, SyncKey, SyncKey) {
+    let mut c = server.alice(device, ProtocolVersion::V16_1);
+    c.provision_fully();
+    let fs = c.post_element(
+        Command::FOLDER_SYNC,
+        &FolderSyncRequest {
+            sync_key: SyncKey::initial(),
+        }
+        .to_element(),
+    );
+    let hierarchy = FolderSyncResponse::from_element(&fs.element())
+        .unwrap()
+        .sync_key
+        .unwrap();
+    let mut key = SyncKey::initial();
+    loop {
+        let r = c.post_element(
+            Command::SYNC,
+            &Request {
+                collections: vec![Collection::new(
+                    key.clone(),
+                    CollectionId::new("1").unwrap(),
+                )],
+                ..Default::default()
+            }
+            .to_element(),
+        );
+        let resp = Response::from_element(&r.element()).unwrap();
+        let col = &resp.collections[0];
+        let was_initial = key.is_initial();
+        key = col.header.sync_key.clone().unwrap();
+        if !was_initial && !col.header.more_available {
+            break;
+        }
+    }
+    (c, key, hierarchy)
+}
+
+fn ping(c: &EasClient, heartbeat: Option<u32>, folders: Option<&[&str]>) -> PingResponse {
+    let req = PingRequest {
+        heartbeat_interval: heartbeat,
+        folders: folders.map(|f| {
+            f.iter()
+                .map(|id| Folder {
+                    id: CollectionId::new(*id).unwrap(),
+                    class: "Email".into(),
+                })
+                .collect()
+        }),
+    };
+    PingResponse::from_element(&c.post_element(Command::PING, &req.to_element()).element()).unwrap()
+}
+
+#[test]
+fn a_quiet_heartbeat_ends_with_status_1_and_a_delivery_wakes_status_2() {
+    let server = TestServer::with_alice_and_config(CONFIG);
+    let (c, _, _) = synced(&server, "PING1");
+    let t = Instant::now();
+    let r = ping(&c, Some(1), Some(&["1"]));
+    assert_eq!(r.status, PingStatus::EXPIRED);
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "held for the heartbeat: {:?}",
+        t.elapsed()
+    );
+
+    // Held with a long heartbeat; a delivery to the Inbox ends it at once.
+    let held = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let t = Instant::now();
+            (ping(&c, Some(300), Some(&["1", "3"])), t)
+        });
+        // Give the Ping time to reach the server before the mail does; if it
+        // arrives later, the Ping sees the change at once all the same.
+        std::thread::sleep(Duration::from_millis(300));
+        let _dir = import_one(&server, "wake up");
+        h.join().unwrap()
+    });
+    let (r, started) = held;
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "woken by the delivery, not the heartbeat"
+    );
+
+    // Unsynced changes are reported at once, even by an empty Ping that
+    // repeats the last parameters.
+    let t = Instant::now();
+    let again = c.post(Command::PING, Vec::new());
+    let r = PingResponse::from_element(&again.element()).unwrap();
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert!(t.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn limits_missing_parameters_and_hierarchy_changes() {
+    let server = TestServer::with_alice_and_config(CONFIG);
+    let (c, _, hierarchy) = synced(&server, "PING2");
+    let fresh = server.alice("PING2B", ProtocolVersion::V16_1);
+    let mut fresh = fresh;
+    fresh.provision_fully();
+    let empty =
+        PingResponse::from_element(&fresh.post(Command::PING, Vec::new()).element()).unwrap();
+    assert_eq!(empty.status, PingStatus::MISSING_PARAMETERS);
+
+    let r = ping(&c, Some(5000), Some(&["1"]));
+    assert_eq!(
+        (r.status, r.heartbeat_interval),
+        (PingStatus::HEARTBEAT_OUT_OF_RANGE, Some(600))
+    );
+    let r = ping(&c, Some(0), Some(&["1"]));
+    assert_eq!(
+        (r.status, r.heartbeat_interval),
+        (PingStatus::HEARTBEAT_OUT_OF_RANGE, Some(1))
+    );
+    let r = ping(&c, Some(10), Some(&["1", "2", "3"]));
+    assert_eq!(
+        (r.status, r.max_folders),
+        (PingStatus::TOO_MANY_FOLDERS, Some(2))
+    );
+    let r = ping(&c, Some(10), Some(&["4242"]));
+    assert_eq!(r.status, PingStatus::HIERARCHY_CHANGED);
+
+    // A folder created elsewhere: the hierarchy changed (Status 7).
+    let create = FolderCreateRequest {
+        sync_key: hierarchy,
+        parent_id: CollectionId::new("0").unwrap(),
+        display_name: "New".into(),
+        folder_type: FolderType::USER_MAIL,
+    };
+    let created = FolderCreateResponse::from_element(
+        &c.post_element(Command::FOLDER_CREATE, &create.to_element())
+            .element(),
+    )
+    .unwrap();
+    assert!(created.server_id.is_some());
+    let (d, _, _) = synced(&server, "PING3");
+    let _ = d;
+    let other = server.alice("PING4", ProtocolVersion::V16_1);
+    let mut other = other;
+    other.provision_fully();
+    let fs = other.post_element(
+        Command::FOLDER_SYNC,
+        &FolderSyncRequest {
+            sync_key: SyncKey::initial(),
+        }
+        .to_element(),
+    );
+    let key = FolderSyncResponse::from_element(&fs.element())
+        .unwrap()
+        .sync_key
+        .unwrap();
+    let create = FolderCreateRequest {
+        sync_key: key,
+        parent_id: CollectionId::new("0").unwrap(),
+        display_name: "Newer".into(),
+        folder_type: FolderType::USER_MAIL,
+    };
+    other.post_element(Command::FOLDER_CREATE, &create.to_element());
+    let r = ping(&c, Some(10), Some(&["1"]));
+    assert_eq!(r.status, PingStatus::HIERARCHY_CHANGED);
+}
+
+#[test]
+fn a_new_ping_ends_the_held_one_and_sync_wait_wakes_on_delivery() {
+    let server = TestServer::with_alice_and_config(CONFIG);
+    let (c, key, _) = synced(&server, "PING5");
+    let (first, second) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let t = Instant::now();
+            (ping(&c, Some(300), Some(&["1"])), t.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let second = ping(&c, Some(1), Some(&["1"]));
+        (h.join().unwrap(), second)
+    });
+    assert_eq!(first.0.status, PingStatus::EXPIRED);
+    assert!(
+        first.1 < Duration::from_secs(30),
+        "the second Ping ended the first: {:?}",
+        first.1
+    );
+    assert_eq!(second.status, PingStatus::EXPIRED);
+
+    // Sync with Wait: held, then woken by a delivery with the new item.
+    let (resp, waited) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let t = Instant::now();
+            let req = Request {
+                collections: vec![Collection::new(
+                    key.clone(),
+                    CollectionId::new("1").unwrap(),
+                )],
+                wait: Some(5),
+                ..Default::default()
+            };
+            let reply = c.post_element(Command::SYNC, &req.to_element());
+            (
+                Response::from_element(&reply.element()).unwrap(),
+                t.elapsed(),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let _dir = import_one(&server, "during wait");
+        h.join().unwrap()
+    });
+    assert_eq!(resp.collections[0].commands.len(), 1);
+    assert!(
+        waited < Duration::from_secs(60),
+        "woken before the 5-minute wait: {waited:?}"
+    );
+}
