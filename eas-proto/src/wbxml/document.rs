@@ -267,13 +267,13 @@ impl<'a> Element<'a> {
         let mut stack: Vec<std::slice::Iter<'_, Node<'a>>> = Vec::new();
         let mut el = self;
         loop {
-            writer.start(el.tag)?;
             match &el.content {
-                Content::Empty => writer.end()?,
-                Content::Text(t) => {
-                    writer.text(t)?;
-                    writer.end()?;
-                }
+                Content::Empty => writer.empty(el.tag)?,
+                Content::Text(t) => writer.text_element(el.tag, t)?,
+                _ => writer.start(el.tag)?,
+            }
+            match &el.content {
+                Content::Empty | Content::Text(_) => {}
                 Content::Opaque(d) => {
                     writer.opaque(d)?;
                     writer.end()?;

@@ -141,11 +141,35 @@ impl<W: Write> Writer<W> {
         self.end()
     }
 
-    /// An element holding one string, the commonest shape in EAS.
+    /// An element holding one string, the commonest shape in EAS: written
+    /// in one go (tag, string, END), without the held-back start tag.
     pub fn text_element(&mut self, tag: Tag, text: &str) -> Result<(), EncodeError> {
-        self.start(tag)?;
-        self.text(text)?;
-        self.end()
+        if text.is_empty() {
+            return self.empty(tag);
+        }
+        if self.root_started && self.current().is_none() {
+            return Err(EncodeError::SecondRoot { tag });
+        }
+        if memchr::memchr(0, text.as_bytes()).is_some() {
+            return Err(EncodeError::NulInText { tag });
+        }
+        self.open_pending()?;
+        self.root_started = true;
+        self.write_tag_head(tag)?;
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(&[0, token::END])?;
+        Ok(())
+    }
+
+    /// A content-bearing start tag and STR_I, with a page switch if needed.
+    fn write_tag_head(&mut self, tag: Tag) -> std::io::Result<()> {
+        let byte = tag.token() | token::HAS_CONTENT;
+        if tag.page() != self.page {
+            self.page = tag.page();
+            self.out.write_all(&[token::SWITCH_PAGE, tag.page(), byte, token::STR_I])
+        } else {
+            self.out.write_all(&[byte, token::STR_I])
+        }
     }
 
     /// Checks that the document is complete and hands back the output.
