@@ -265,6 +265,29 @@ fn bad_requests_get_their_status_and_the_server_serves_on() {
     assert_eq!(bogus.status, 501, "{}", bogus.text());
     still_serves(&server, &device);
 
+    // A 12.x-style message/rfc822 body is carried to the command untouched,
+    // not refused as bad WBXML: SendMail is not built yet, so 501.
+    let headers: Vec<(String, String)> = device
+        .headers()
+        .into_iter()
+        .map(|(n, v)| {
+            if n.eq_ignore_ascii_case("Content-Type") {
+                (n, "message/rfc822".to_owned())
+            } else {
+                (n, v)
+            }
+        })
+        .collect();
+    let rfc822 = device.send(
+        Method::POST,
+        "/Microsoft-Server-ActiveSync?Cmd=SendMail&User=alice&DeviceId=BAD1&DeviceType=TestPhone&SaveInSent=T",
+        &headers,
+        b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n".to_vec(),
+        true,
+    );
+    assert_eq!(rfc822.status, 501, "{}", rfc822.text());
+    still_serves(&server, &device);
+
     // No MS-ASProtocolVersion with the plain form.
     let headers: Vec<(String, String)> = device
         .headers()

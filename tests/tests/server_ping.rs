@@ -253,3 +253,29 @@ fn a_new_ping_ends_the_held_one_and_sync_wait_wakes_on_delivery() {
         "woken before the 5-minute wait: {waited:?}"
     );
 }
+
+#[test]
+fn shutdown_answers_held_pings_at_once() {
+    let mut server = TestServer::with_alice_and_config(CONFIG);
+    let (c, _, _) = synced(&server, "PING6");
+    let (held, (status, took)) = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let t = Instant::now();
+            (ping(&c, Some(300), Some(&["1"])), t.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let stopped = server.terminate();
+        (h.join().unwrap(), stopped)
+    });
+    assert_eq!(held.0.status, PingStatus::EXPIRED);
+    assert!(
+        held.1 < Duration::from_secs(10),
+        "released by the shutdown: {:?}",
+        held.1
+    );
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "the shutdown did not wait for the heartbeat: {took:?}"
+    );
+}

@@ -47,6 +47,10 @@ pub struct Context<'a> {
     pub device: &'a mut Device,
     pub version: ProtocolVersion,
     pub line: &'a RequestLine,
+    /// The body as sent, when it is a message rather than WBXML: 12.x
+    /// SendMail, SmartReply and SmartForward post `message/rfc822`
+    /// (MS-ASCMD 2.2.1.17), which is carried untouched.
+    pub raw_body: Option<&'a [u8]>,
     /// Why the server answered as it did, for the trace.
     pub notes: &'a mut Vec<String>,
 }

@@ -166,6 +166,12 @@ struct Exchange<'a> {
 }
 
 async fn post(state: &Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+    if *state.stopping.borrow() {
+        // The server is shutting down: come back to it, or to its successor.
+        let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "the server is restarting\n");
+        resp.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return resp;
+    }
     let account = match authenticate(state, peer, req.headers()).await {
         Ok(a) => a,
         Err(resp) => return resp,
@@ -390,7 +396,14 @@ async fn run(
     ex.traced = state.traces.is_on(&account.name, &device.device_id);
     // The body first: a malformed one is answered 400 whatever else is wrong.
     let limits = state.config.wbxml_limits();
-    let request = if body.is_empty() {
+    // A message body (12.x SendMail and friends) is not WBXML: it goes to
+    // the command untouched.
+    let is_message = ex
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("message/rfc822"));
+    let request = if body.is_empty() || is_message {
         None
     } else {
         match Element::decode(body, limits) {
@@ -437,6 +450,7 @@ async fn run(
             device,
             version,
             line,
+            raw_body: is_message.then_some(&body[..]),
             notes: &mut ex.notes,
         };
         match cmd::dispatch(&mut ctx, request.as_ref()).await {
