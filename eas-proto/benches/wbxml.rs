@@ -207,7 +207,7 @@ fn main() {
     const ROUNDS: usize = 5;
     let per_round = (runs / ROUNDS).max(1);
     let (mut ours_decode, mut ours_events, mut ours_encode) = (f64::MAX, f64::MAX, f64::MAX);
-    let mut best = |acc: &mut [f64; 3], report: &str| {
+    let best = |acc: &mut [f64; 3], report: &str| {
         for (slot, key) in acc.iter_mut().zip(["tree_decode", "parse", "tree_encode"]) {
             *slot = slot.min(field(report, key));
         }

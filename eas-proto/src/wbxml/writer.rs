@@ -166,7 +166,8 @@ impl<W: Write> Writer<W> {
         let byte = tag.token() | token::HAS_CONTENT;
         if tag.page() != self.page {
             self.page = tag.page();
-            self.out.write_all(&[token::SWITCH_PAGE, tag.page(), byte, token::STR_I])
+            self.out
+                .write_all(&[token::SWITCH_PAGE, tag.page(), byte, token::STR_I])
         } else {
             self.out.write_all(&[byte, token::STR_I])
         }

@@ -168,8 +168,12 @@ struct Exchange<'a> {
 async fn post(state: &Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
     if *state.stopping.borrow() {
         // The server is shutting down: come back to it, or to its successor.
-        let mut resp = plain(StatusCode::SERVICE_UNAVAILABLE, "the server is restarting\n");
-        resp.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("30"));
+        let mut resp = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is restarting\n",
+        );
+        resp.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("30"));
         return resp;
     }
     let account = match authenticate(state, peer, req.headers()).await {
