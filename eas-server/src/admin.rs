@@ -46,6 +46,12 @@ pub enum Request {
         device: String,
         account_only: bool,
     },
+    /// Sends a device the items loop protection held back, and clears the
+    /// flag of a suspected clone.
+    DeviceRelease {
+        account: String,
+        device: String,
+    },
     DeviceAccess {
         account: String,
         device: String,
@@ -269,6 +275,28 @@ fn run(
             }
             store.put_device(&d)?;
             Reply::Done(format!("{device} ({account}) is now {access:?}"))
+        }
+        Request::DeviceRelease { account, device } => {
+            let mut d = find_device(store, &account, &device)?;
+            let held = std::mem::take(&mut d.held);
+            for h in &held {
+                if let Some(mut state) = store.collection_state(&account, &device, h.folder)? {
+                    state.deferred.push(crate::store::SentOp::Add(h.item));
+                    store.put_collection_state(
+                        &account,
+                        &device,
+                        h.folder,
+                        &state,
+                        crate::store::KnownUpdate::default(),
+                    )?;
+                }
+            }
+            d.suspected_clone = false;
+            store.put_device(&d)?;
+            Reply::Done(format!(
+                "{} held item(s) of {device} ({account}) go out at its next sync",
+                held.len()
+            ))
         }
         Request::Trace {
             account,

@@ -160,6 +160,9 @@ pub enum DeviceCommand {
     Allow { name: String, device: String },
     /// Stop a device from syncing.
     Block { name: String, device: String },
+    /// Send a device the items loop protection held back from it (and
+    /// forget that it looked like a cloned installation).
+    Release { name: String, device: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,11 +326,17 @@ fn device(data: &std::path::Path, cmd: DeviceCommand) -> anyhow::Result<()> {
                                 None => "wipe-pending".into(),
                             };
                         }
-                        let provisioned = if d.policy.key.is_some() {
-                            ""
+                        let mut provisioned = if d.policy.key.is_some() {
+                            String::new()
                         } else {
-                            " (not provisioned)"
+                            " (not provisioned)".to_owned()
                         };
+                        if !d.held.is_empty() {
+                            provisioned.push_str(&format!(" ({} held back)", d.held.len()));
+                        }
+                        if d.suspected_clone {
+                            provisioned.push_str(" (sync keys went backwards: two installations?)");
+                        }
                         println!(
                             "{:<14} {:<34} {:<14} {:<6} {:<12} {:<20} {}{provisioned}",
                             d.account,
@@ -370,6 +379,13 @@ fn device(data: &std::path::Path, cmd: DeviceCommand) -> anyhow::Result<()> {
                 account: name,
                 device,
                 access: Access::Blocked,
+            },
+        )?),
+        DeviceCommand::Release { name, device } => done(admin::call(
+            data,
+            Request::DeviceRelease {
+                account: name,
+                device,
             },
         )?),
     }

@@ -29,6 +29,8 @@ pub enum Position {
     Current(CollectionState),
     /// The previous key: answer the last batch again.
     Replay(CollectionState),
+    /// An older key of this state: Status 3, and the device is flagged.
+    Stale(u32),
     /// Status 3.
     Invalid,
 }
@@ -75,6 +77,8 @@ pub fn position(
             filter,
             last: None,
             options: None,
+            replays: 0,
+            deferred: Vec::new(),
         };
         store.put_collection_state(
             account,
@@ -94,9 +98,15 @@ pub fn position(
     };
     Ok(match synckey::parse(key, &state.epoch) {
         Some(n) if n == state.key => Position::Current(state),
-        Some(n) if state.last.as_ref().is_some_and(|l| l.key_before == n) && n + 1 == state.key => {
+        // The key before the last answer: that answer was lost, or the
+        // device could not take it (then the batch is narrowed, under a
+        // fresh key, still answering this same key).
+        Some(n) if state.last.as_ref().is_some_and(|l| l.key_before == n) => {
             Position::Replay(state)
         }
+        // A key of this lineage from further back: another installation
+        // with the same DeviceId, or a device restored from a backup.
+        Some(n) if n < state.key => Position::Stale(n),
         _ => Position::Invalid,
     })
 }
@@ -142,6 +152,25 @@ pub fn next_batch(
     } = scope;
     let mut batch = Batch::default();
     let now = time::now();
+    // Operations held back from a batch the device could not take come
+    // first, as they were decided.
+    while batch.ops.len() < window && !state.deferred.is_empty() {
+        let op = state.deferred.remove(0);
+        let still_here = |id: u64| -> StoreResult<bool> {
+            Ok(store.item(account, id)?.is_some_and(|i| i.folder == folder))
+        };
+        let keep = match op {
+            SentOp::Add(id) | SentOp::Change(id) => still_here(id)?,
+            SentOp::Delete(_) | SentOp::SoftDelete(_) => true,
+        };
+        if keep {
+            batch.ops.push(op);
+        }
+    }
+    if !state.deferred.is_empty() {
+        batch.more_available = true;
+        return Ok(batch);
+    }
     // The initial enumeration first.
     while batch.ops.len() < window {
         let Some(&id) = state.snapshot.first() else {
@@ -333,8 +362,70 @@ impl Known {
     }
 }
 
+/// How many times the same batch is sent again before it is narrowed.
+pub const LOOP_RETRIES: u32 = 2;
+
+/// What a replay answers.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// The last batch again, under the same key: a lost response.
+    Same(LastBatch),
+    /// The device keeps failing on the last batch: a narrower one under a
+    /// fresh key, the rest deferred.
+    Narrowed(LastBatch),
+    /// A single item the device cannot take: held back; an empty batch
+    /// under a fresh key lets the device move on.
+    Held(u64, LastBatch),
+}
+
+/// Answers a re-sent previous key (DESIGN.md promise 3), and protects
+/// against a device that cannot take a batch and re-sends its key forever
+/// (the sync issue, loop protection): after [`LOOP_RETRIES`] identical
+/// answers the batch is halved until the item it chokes on is alone, and
+/// that item is held back. Updates `state`; the caller saves it.
+pub fn replay(state: &mut CollectionState, client_key: u32) -> Replay {
+    let last = state.last.clone().unwrap_or_default();
+    state.replays += 1;
+    if state.replays <= LOOP_RETRIES {
+        return Replay::Same(last);
+    }
+    let mut ops = last.ops.clone();
+    let held = match ops.len() {
+        0 | 1 => ops.pop().map(|op| match op {
+            SentOp::Add(id) | SentOp::Change(id) | SentOp::Delete(id) | SentOp::SoftDelete(id) => {
+                id
+            }
+        }),
+        n => {
+            let rest = ops.split_off(n / 2);
+            let mut deferred = rest;
+            deferred.append(&mut state.deferred);
+            state.deferred = deferred;
+            None
+        }
+    };
+    let narrowed = LastBatch {
+        key_before: client_key,
+        ops,
+        responses: last.responses,
+        more_available: last.more_available || !state.deferred.is_empty(),
+    };
+    state.last = Some(narrowed.clone());
+    state.key += 1;
+    // A narrowed batch that fails again is narrowed at once.
+    state.replays = LOOP_RETRIES;
+    match held {
+        Some(id) => {
+            state.replays = 0;
+            Replay::Held(id, narrowed)
+        }
+        None => Replay::Narrowed(narrowed),
+    }
+}
+
 /// The state after a batch: the next key, and the batch kept for a replay.
 pub fn advance(state: &mut CollectionState, batch: &Batch, responses: Vec<SavedResponse>) {
+    state.replays = 0;
     state.last = Some(LastBatch {
         key_before: state.key,
         ops: batch.ops.clone(),

@@ -345,3 +345,100 @@ fn unknown_collections_and_bad_requests() {
         (Some(Status::INVALID_WAIT_OR_HEARTBEAT), Some(60))
     );
 }
+
+fn subject_of(command: &ServerCommand) -> Option<String> {
+    match command {
+        ServerCommand::Add {
+            application_data, ..
+        } => Email::from_element(application_data).unwrap().subject,
+        _ => None,
+    }
+}
+
+#[test]
+fn a_device_that_cannot_take_an_item_gets_the_rest_and_the_item_is_held_back() {
+    let server = TestServer::with_alice();
+    let mut messages: Vec<Vec<u8>> = (0..6).map(message).collect();
+    messages[2] = b"From: x@example.com\r\nTo: alice@example.com\r\nSubject: Poison\r\n\r\nthe phone chokes on this\r\n".to_vec();
+    let _dir = import(&server, &messages);
+    let c = client(&server, "LOOPY1");
+    let mut key = start(&c, 10, text_options(Some(100)));
+    let mut received: Vec<String> = Vec::new();
+    let mut requests = 0;
+    loop {
+        requests += 1;
+        assert!(
+            requests < 40,
+            "loop protection never let the device through"
+        );
+        let mut col = inbox(&key);
+        col.window_size = Some(10);
+        let r = sync(&c, col);
+        let col = &r.collections[0];
+        let subjects: Vec<String> = col.commands.iter().filter_map(subject_of).collect();
+        if subjects.iter().any(|s| s == "Poison") {
+            // The phone fails on this batch and sends its old key again.
+            continue;
+        }
+        received.extend(subjects);
+        key = col.header.sync_key.clone().unwrap();
+        if !col.header.more_available && col.commands.is_empty() {
+            break;
+        }
+    }
+    received.sort();
+    let mut expected: Vec<String> = [0, 1, 3, 4, 5]
+        .iter()
+        .map(|i| format!("Message {i}"))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        received, expected,
+        "everything but the poison item, each once"
+    );
+    let list = server.cli_ok(&["device", "list", "alice"], "");
+    assert!(list.contains("(1 held back)"), "{list}");
+
+    // Released, the item comes once the device syncs again.
+    server.cli_ok(&["device", "release", "alice", "LOOPY1"], "");
+    let r = sync(&c, inbox(&key));
+    let subjects: Vec<String> = r.collections[0]
+        .commands
+        .iter()
+        .filter_map(subject_of)
+        .collect();
+    assert_eq!(subjects, vec!["Poison".to_owned()]);
+    assert!(
+        !server
+            .cli_ok(&["device", "list", "alice"], "")
+            .contains("held back")
+    );
+}
+
+#[test]
+fn a_key_from_further_back_is_status_3_and_flags_the_device() {
+    let server = TestServer::with_alice();
+    let _dir = import(&server, &[message(1), message(2), message(3)]);
+    let c = client(&server, "CLONE1");
+    let k1 = start(&c, 1, text_options(None));
+    let mut col = inbox(&k1);
+    col.window_size = Some(1);
+    let k2 = sync(&c, col).collections[0]
+        .header
+        .sync_key
+        .clone()
+        .unwrap();
+    let mut col = inbox(&k2);
+    col.window_size = Some(1);
+    let k3 = sync(&c, col).collections[0]
+        .header
+        .sync_key
+        .clone()
+        .unwrap();
+    assert_ne!(k3, k2);
+    // k1 is two keys back: not a retry, another installation's state.
+    let r = sync(&c, inbox(&k1));
+    assert_eq!(r.collections[0].header.status, Status::INVALID_SYNC_KEY);
+    let list = server.cli_ok(&["device", "list", "alice"], "");
+    assert!(list.contains("two installations?"), "{list}");
+}

@@ -187,7 +187,7 @@ fn estimate(
                     " (the previous key: the last batch again and the rest)",
                 )
             }
-            Position::Invalid | Position::Initial(_) => {
+            Position::Invalid | Position::Stale(_) | Position::Initial(_) => {
                 notes.push(format!(
                     "collection {id}: key {key} is not this device's; Status 4"
                 ));

@@ -20,7 +20,8 @@ use super::{Context, Outcome, blocking, note_bad_request};
 use crate::mail::content::{self, BodyRequest, ChosenBody};
 use crate::store::mailbox::{FlagState, folder_type};
 use crate::store::{ItemUpdate, MailItem, SavedOptions, SavedResponse, SentOp, Store, StoreResult};
-use crate::syncengine::{self, Known, Position, Scope};
+use crate::syncengine::{self, Known, Position, Replay, Scope};
+use crate::synckey;
 
 /// Bounds of Wait (minutes) and HeartbeatInterval (seconds) (MS-ASCMD
 /// 2.2.3.198, 2.2.3.83).
@@ -190,6 +191,10 @@ struct CollectionResult {
     responses: Vec<LoadedResponse>,
     body: BodyRequest,
     initial: bool,
+    /// An item this device failed on again and again, now held back.
+    held: Option<(u32, u64)>,
+    /// The device sent a key from further back than the previous one.
+    stale: bool,
 }
 
 async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<CollectionResult>> {
@@ -215,7 +220,7 @@ async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<Collect
                     notes.push(format!("collection {}: server error {e}", c.collection_id.as_str()));
                     let mut header = CollectionHeader::new(c.sync_key.clone(), c.collection_id.clone(), Status::SERVER_ERROR);
                     header.sync_key = None;
-                    results.push(CollectionResult { header, ops: vec![], responses: vec![], body: BodyRequest::default(), initial: false });
+                    results.push(CollectionResult { header, ops: vec![], responses: vec![], body: BodyRequest::default(), initial: false, held: None, stale: false });
                 }
             }
         }
@@ -224,6 +229,31 @@ async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<Collect
     .await?;
     let (results, notes, touched) = out;
     ctx.notes.extend(notes);
+    let mut device_changed = false;
+    for r in &results {
+        if let Some((folder, item)) = r.held {
+            ctx.device.held.push(crate::store::HeldItem {
+                folder,
+                item,
+                since: crate::time::now(),
+            });
+            device_changed = true;
+        }
+        if r.stale && !ctx.device.suspected_clone {
+            ctx.device.suspected_clone = true;
+            device_changed = true;
+        }
+    }
+    if device_changed {
+        let store = ctx.state.store.clone();
+        let device = ctx.device.clone();
+        if !matches!(
+            blocking(move || store.put_device(&device)).await,
+            Some(Ok(()))
+        ) {
+            tracing::error!(device = %ctx.device.device_id, "could not record held items on the device");
+        }
+    }
     if !touched.is_empty() {
         ctx.state.hub.notify(&ctx.account.name, &touched);
     }
@@ -297,6 +327,8 @@ fn collection(
             responses: vec![],
             body: BodyRequest::default(),
             initial: false,
+            held: None,
+            stale: false,
         }
     };
     let Some(folder) = c
@@ -385,24 +417,82 @@ fn collection(
                 responses: vec![],
                 body,
                 initial: true,
+                held: None,
+                stale: false,
             })
         }
-        Position::Replay(state) => {
-            let last = state.last.clone().unwrap_or_default();
-            notes.push(format!(
-                "collection {}: the previous key again; the last batch is sent again",
-                folder.id
-            ));
+        Position::Replay(mut state) => {
+            let client_key = synckey::parse(c.sync_key.as_str(), &state.epoch).unwrap_or(0);
+            let (batch, held) = match syncengine::replay(&mut state, client_key) {
+                Replay::Same(batch) => {
+                    notes.push(format!(
+                        "collection {}: the previous key again; the last batch is sent again",
+                        folder.id
+                    ));
+                    (batch, None)
+                }
+                Replay::Narrowed(batch) => {
+                    notes.push(format!(
+                        "collection {}: the device keeps re-sending key {client_key}; the batch is narrowed to {} items",
+                        folder.id,
+                        batch.ops.len()
+                    ));
+                    (batch, None)
+                }
+                Replay::Held(item, batch) => {
+                    notes.push(format!(
+                        "collection {}: the device cannot take item {item}; it is held back (`eas-server device release` sends it again)",
+                        folder.id
+                    ));
+                    tracing::warn!(
+                        account,
+                        device,
+                        folder = folder.id,
+                        item,
+                        "loop protection: holding back an item the device keeps failing on"
+                    );
+                    (batch, Some((folder.id, item)))
+                }
+            };
+            store.put_collection_state(
+                account,
+                device,
+                folder.id,
+                &state,
+                Known::default().update(),
+            )?;
             let body = state.options.as_ref().map(body_request).unwrap_or_default();
-            let ops = load_ops(store, account, &last.ops)?;
-            let responses = load_responses(store, account, &last.responses)?;
+            let ops = load_ops(store, account, &batch.ops)?;
+            let responses = load_responses(store, account, &batch.responses)?;
             Ok(CollectionResult {
-                header: header_for(syncengine::wire_key(&state), last.more_available),
+                header: header_for(syncengine::wire_key(&state), batch.more_available),
                 ops,
                 responses,
                 body,
                 initial: false,
+                held,
+                stale: false,
             })
+        }
+        Position::Stale(n) => {
+            tracing::warn!(
+                account,
+                device,
+                folder = folder.id,
+                key = n,
+                "a sync key from further back: two installations with one DeviceId?"
+            );
+            let mut r = fail(
+                Status::INVALID_SYNC_KEY,
+                format!(
+                    "collection {}: key {} is older than the previous one; two installations may share this DeviceId; Status 3",
+                    folder.id,
+                    c.sync_key.as_str()
+                ),
+                notes,
+            );
+            r.stale = true;
+            Ok(r)
         }
         Position::Current(mut state) => {
             if let Some(o) = new_options {
@@ -442,6 +532,8 @@ fn collection(
                     responses: vec![],
                     body,
                     initial: false,
+                    held: None,
+                    stale: false,
                 });
             }
             let saved: Vec<SavedResponse> = responses.clone();
@@ -466,6 +558,8 @@ fn collection(
                 responses,
                 body,
                 initial: false,
+                held: None,
+                stale: false,
             })
         }
     }

@@ -303,6 +303,8 @@ async fn register_device(
             access_by_admin: false,
             wipe: None,
             recovery_password: None,
+            held: Vec::new(),
+            suspected_clone: false,
         });
         if now.saturating_sub(device.last_seen) >= 60 {
             device.last_seen = now;

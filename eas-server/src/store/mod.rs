@@ -17,7 +17,7 @@ pub use mailbox::{
     Mailbox, NewMail,
 };
 pub use records::{
-    Access, Account, Device, OofMessage, OofSettings, PolicyState, RecoveryPassword, WipeKind,
+    Access, Account, Device, HeldItem, OofMessage, OofSettings, PolicyState, RecoveryPassword, WipeKind,
     WipeState,
 };
 pub use redb_store::RedbStore;

@@ -107,6 +107,22 @@ pub struct Device {
     /// when the policy enables password recovery.
     #[serde(default)]
     pub recovery_password: Option<RecoveryPassword>,
+    /// Items held back from this device because it failed on them again
+    /// and again (loop protection); `device release` sends them again.
+    #[serde(default)]
+    pub held: Vec<HeldItem>,
+    /// The device's sync keys went backwards, as when two installations
+    /// share one DeviceId (a cloned profile).
+    #[serde(default)]
+    pub suspected_clone: bool,
+}
+
+/// An item a device could not take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldItem {
+    pub folder: u32,
+    pub item: u64,
+    pub since: u64,
 }
 
 /// A recovery password: stored for the administrator, never printed.

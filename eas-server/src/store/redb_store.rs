@@ -322,6 +322,8 @@ mod tests {
             access_by_admin: false,
             wipe: None,
             recovery_password: None,
+            held: Vec::new(),
+            suspected_clone: false,
         }
     }
 

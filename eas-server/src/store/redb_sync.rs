@@ -177,6 +177,8 @@ mod tests {
                 more_available: true,
             }),
             options: None,
+            replays: 0,
+            deferred: Vec::new(),
         };
         store
             .put_collection_state(

@@ -91,6 +91,14 @@ pub struct CollectionState {
     /// (MS-ASCMD Options).
     #[serde(default)]
     pub options: Option<SavedOptions>,
+    /// How many times in a row the client re-sent the previous key: a
+    /// device that cannot take a batch sends it forever (loop protection).
+    #[serde(default)]
+    pub replays: u32,
+    /// Operations taken out of a batch the device could not take, sent
+    /// before anything new.
+    #[serde(default)]
+    pub deferred: Vec<SentOp>,
 }
 
 /// One BodyPreference: (Type, TruncationSize, AllOrNone, Preview).
