@@ -3,45 +3,42 @@
 use eas_proto::command::folder::{FolderCreateRequest, FolderCreateResponse, FolderCreateStatus};
 use eas_proto::wbxml::Element;
 
-use super::hierarchy::{self, KeyCheck};
-use super::{Context, Outcome, blocking, note_bad_request};
+use super::hierarchy::{self, Failure, KeyCheck};
+use super::{Context, Outcome};
+use crate::push::HIERARCHY;
 use crate::store::{Store, StoreError, StoreResult};
 
 pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcome {
-    let request = match request.map(FolderCreateRequest::from_element) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            note_bad_request(ctx, &e);
-            return status(FolderCreateStatus::MALFORMED_REQUEST);
-        }
-        None => return status(FolderCreateStatus::MALFORMED_REQUEST),
-    };
-    let store = ctx.state.store.clone();
-    let account = ctx.account.name.clone();
-    let device = ctx.device.device_id.clone();
-    match blocking(move || answer(store.as_ref(), &account, &device, &request)).await {
-        Some(Ok((resp, note))) => {
-            ctx.notes.push(note);
-            if resp.status == FolderCreateStatus::SUCCESS {
-                ctx.state
-                    .hub
-                    .notify(&ctx.account.name, &[crate::push::HIERARCHY]);
-            }
-            Outcome::Wbxml(resp.to_element())
-        }
-        _ => status(FolderCreateStatus::SERVER_ERROR),
-    }
+    hierarchy::run_command(
+        ctx,
+        request,
+        FolderCreateRequest::from_element,
+        answer,
+        |(resp, note)| {
+            let wake = if resp.status == FolderCreateStatus::SUCCESS {
+                vec![HIERARCHY]
+            } else {
+                vec![]
+            };
+            (resp.to_element(), note, wake)
+        },
+        |failure| {
+            status(match failure {
+                Failure::Malformed => FolderCreateStatus::MALFORMED_REQUEST,
+                Failure::Server => FolderCreateStatus::SERVER_ERROR,
+            })
+        },
+    )
+    .await
 }
 
-fn status(status: FolderCreateStatus) -> Outcome {
-    Outcome::Wbxml(
-        FolderCreateResponse {
-            status,
-            sync_key: None,
-            server_id: None,
-        }
-        .to_element(),
-    )
+fn status(status: FolderCreateStatus) -> Element<'static> {
+    FolderCreateResponse {
+        status,
+        sync_key: None,
+        server_id: None,
+    }
+    .to_element()
 }
 
 fn answer(

@@ -3,44 +3,37 @@
 use eas_proto::command::folder::{FolderDeleteRequest, FolderDeleteResponse, FolderDeleteStatus};
 use eas_proto::wbxml::Element;
 
-use super::hierarchy::{self, KeyCheck};
-use super::{Context, Outcome, blocking, note_bad_request};
+use super::hierarchy::{self, Failure, KeyCheck};
+use super::{Context, Outcome};
+use crate::push::HIERARCHY;
 use crate::store::{Store, StoreResult};
 
 pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcome {
-    let request = match request.map(FolderDeleteRequest::from_element) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            note_bad_request(ctx, &e);
-            return status(FolderDeleteStatus::MALFORMED_REQUEST);
-        }
-        None => return status(FolderDeleteStatus::MALFORMED_REQUEST),
-    };
-    let store = ctx.state.store.clone();
-    let account = ctx.account.name.clone();
-    let device = ctx.device.device_id.clone();
-    match blocking(move || answer(store.as_ref(), &account, &device, &request)).await {
-        Some(Ok((resp, note, folder))) => {
-            ctx.notes.push(note);
-            if let Some(folder) = folder {
-                ctx.state
-                    .hub
-                    .notify(&ctx.account.name, &[crate::push::HIERARCHY, folder]);
-            }
-            Outcome::Wbxml(resp.to_element())
-        }
-        _ => status(FolderDeleteStatus::SERVER_ERROR),
-    }
+    hierarchy::run_command(
+        ctx,
+        request,
+        FolderDeleteRequest::from_element,
+        answer,
+        |(resp, note, folder)| {
+            let wake = folder.map_or_else(Vec::new, |f| vec![HIERARCHY, f]);
+            (resp.to_element(), note, wake)
+        },
+        |failure| {
+            status(match failure {
+                Failure::Malformed => FolderDeleteStatus::MALFORMED_REQUEST,
+                Failure::Server => FolderDeleteStatus::SERVER_ERROR,
+            })
+        },
+    )
+    .await
 }
 
-fn status(status: FolderDeleteStatus) -> Outcome {
-    Outcome::Wbxml(
-        FolderDeleteResponse {
-            status,
-            sync_key: None,
-        }
-        .to_element(),
-    )
+fn status(status: FolderDeleteStatus) -> Element<'static> {
+    FolderDeleteResponse {
+        status,
+        sync_key: None,
+    }
+    .to_element()
 }
 
 type Answer = (FolderDeleteResponse, String, Option<u32>);

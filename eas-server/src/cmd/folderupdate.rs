@@ -3,44 +3,41 @@
 use eas_proto::command::folder::{FolderUpdateRequest, FolderUpdateResponse, FolderUpdateStatus};
 use eas_proto::wbxml::Element;
 
-use super::hierarchy::{self, KeyCheck};
-use super::{Context, Outcome, blocking, note_bad_request};
+use super::hierarchy::{self, Failure, KeyCheck};
+use super::{Context, Outcome};
+use crate::push::HIERARCHY;
 use crate::store::{Store, StoreError, StoreResult};
 
 pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcome {
-    let request = match request.map(FolderUpdateRequest::from_element) {
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
-            note_bad_request(ctx, &e);
-            return status(FolderUpdateStatus::MALFORMED_REQUEST);
-        }
-        None => return status(FolderUpdateStatus::MALFORMED_REQUEST),
-    };
-    let store = ctx.state.store.clone();
-    let account = ctx.account.name.clone();
-    let device = ctx.device.device_id.clone();
-    match blocking(move || answer(store.as_ref(), &account, &device, &request)).await {
-        Some(Ok((resp, note))) => {
-            ctx.notes.push(note);
-            if resp.status == FolderUpdateStatus::SUCCESS {
-                ctx.state
-                    .hub
-                    .notify(&ctx.account.name, &[crate::push::HIERARCHY]);
-            }
-            Outcome::Wbxml(resp.to_element())
-        }
-        _ => status(FolderUpdateStatus::SERVER_ERROR),
-    }
+    hierarchy::run_command(
+        ctx,
+        request,
+        FolderUpdateRequest::from_element,
+        answer,
+        |(resp, note)| {
+            let wake = if resp.status == FolderUpdateStatus::SUCCESS {
+                vec![HIERARCHY]
+            } else {
+                vec![]
+            };
+            (resp.to_element(), note, wake)
+        },
+        |failure| {
+            status(match failure {
+                Failure::Malformed => FolderUpdateStatus::MALFORMED_REQUEST,
+                Failure::Server => FolderUpdateStatus::SERVER_ERROR,
+            })
+        },
+    )
+    .await
 }
 
-fn status(status: FolderUpdateStatus) -> Outcome {
-    Outcome::Wbxml(
-        FolderUpdateResponse {
-            status,
-            sync_key: None,
-        }
-        .to_element(),
-    )
+fn status(status: FolderUpdateStatus) -> Element<'static> {
+    FolderUpdateResponse {
+        status,
+        sync_key: None,
+    }
+    .to_element()
 }
 
 fn answer(

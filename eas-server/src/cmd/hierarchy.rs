@@ -1,10 +1,13 @@
 //! What FolderSync, FolderCreate, FolderUpdate and FolderDelete share: the
 //! device's hierarchy sync key and the folders it knows.
 
+use eas_proto::command::CommandError;
 use eas_proto::command::folder::{Folder as WireFolder, FolderType};
 use eas_proto::command::ids::{CollectionId, SyncKey};
+use eas_proto::wbxml::Element;
 
-use crate::store::{Folder, HierarchyState, StoreError};
+use super::{Context, Outcome, blocking, note_bad_request};
+use crate::store::{Folder, HierarchyState, Store, StoreError, StoreResult};
 use crate::synckey;
 
 /// Where a request's hierarchy key stands.
@@ -92,4 +95,64 @@ pub fn wire_folder(f: &Folder) -> WireFolder {
 /// Whether a store error is the client's (a name taken, a folder gone).
 pub fn is_not_found(e: &StoreError) -> bool {
     matches!(e, StoreError::NotFound(_))
+}
+
+/// What a folder command decided: its response, a note for the trace, and
+/// the folders to wake on the push hub (the hierarchy among them).
+pub type Decided = (Element<'static>, String, Vec<u32>);
+
+/// The frame the four folder commands share: read the request (a
+/// malformed one gets the command's status 10), do the work off the
+/// reactor, note, wake the hub, answer (a store failure gets status 6).
+pub async fn run_command<R, T>(
+    ctx: &mut Context<'_>,
+    request: Option<&Element<'_>>,
+    parse: fn(&Element<'_>) -> Result<R, CommandError>,
+    work: fn(&dyn Store, &str, &str, &R) -> StoreResult<T>,
+    decided: fn(T) -> Decided,
+    failure: fn(Failure) -> Element<'static>,
+) -> Outcome
+where
+    R: Send + 'static,
+    T: Send + 'static,
+{
+    let request = match request.map(parse) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            note_bad_request(ctx, &e);
+            return Outcome::Wbxml(failure(Failure::Malformed));
+        }
+        None => {
+            ctx.notes
+                .push(format!("{} without a body", ctx.line.command));
+            return Outcome::Wbxml(failure(Failure::Malformed));
+        }
+    };
+    let store = ctx.state.store.clone();
+    let account = ctx.account.name.clone();
+    let device = ctx.device.device_id.clone();
+    match blocking(move || work(store.as_ref(), &account, &device, &request)).await {
+        Some(Ok(t)) => {
+            let (response, note, wake) = decided(t);
+            ctx.notes.push(note);
+            if !wake.is_empty() {
+                ctx.state.hub.notify(&ctx.account.name, &wake);
+            }
+            Outcome::Wbxml(response)
+        }
+        Some(Err(e)) => {
+            tracing::error!(account = %ctx.account.name, error = %e, "{} failed in the store", ctx.line.command);
+            Outcome::Wbxml(failure(Failure::Server))
+        }
+        None => Outcome::Wbxml(failure(Failure::Server)),
+    }
+}
+
+/// Why a folder command failed before deciding anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Status 10.
+    Malformed,
+    /// Status 6.
+    Server,
 }

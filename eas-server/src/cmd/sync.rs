@@ -78,34 +78,22 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
         ctx.notes.push("Wait and HeartbeatInterval together".into());
         return failure(Status::PROTOCOL_ERROR);
     }
-    if let Some(w) = request.wait.filter(|w| !WAIT_MINUTES.contains(w)) {
-        let limit = if w < *WAIT_MINUTES.start() {
-            WAIT_MINUTES.start()
-        } else {
-            WAIT_MINUTES.end()
-        };
+    // Out of range: Status 14 with the nearest bound (MS-ASCMD Limit).
+    let out_of_range = [
+        (request.wait, &WAIT_MINUTES),
+        (request.heartbeat_interval, &HEARTBEAT_SECONDS),
+    ]
+    .into_iter()
+    .find_map(|(value, range)| {
+        value
+            .filter(|v| !range.contains(v))
+            .map(|v| v.clamp(*range.start(), *range.end()))
+    });
+    if let Some(limit) = out_of_range {
         return Outcome::Wbxml(
             Response {
                 status: Some(Status::INVALID_WAIT_OR_HEARTBEAT),
-                limit: Some(*limit),
-                collections: vec![],
-            }
-            .to_element(),
-        );
-    }
-    if let Some(h) = request
-        .heartbeat_interval
-        .filter(|h| !HEARTBEAT_SECONDS.contains(h))
-    {
-        let limit = if h < *HEARTBEAT_SECONDS.start() {
-            HEARTBEAT_SECONDS.start()
-        } else {
-            HEARTBEAT_SECONDS.end()
-        };
-        return Outcome::Wbxml(
-            Response {
-                status: Some(Status::INVALID_WAIT_OR_HEARTBEAT),
-                limit: Some(*limit),
+                limit: Some(limit),
                 collections: vec![],
             }
             .to_element(),
