@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// The TLS private key (PEM).
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Fill an empty data directory with demo users (passwords printed) and
+    /// a few hundred messages, S/MIME ones among them.
+    #[arg(long)]
+    pub demo: bool,
     /// A configuration file (TOML); see config.example.toml for every key.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod mail;
 pub mod provisioning;

@@ -45,6 +45,20 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         other => anyhow::Error::from(other).context(format!("opening the store {}", store_path.display())),
     })?;
     let store: Arc<dyn Store> = Arc::new(store);
+    let demo_users = if args.demo {
+        match crate::demo::load(store.as_ref())? {
+            Some(users) => Some(users),
+            None => {
+                eprintln!(
+                    "--demo: {} already has users; nothing was loaded",
+                    data.display()
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let traced = store.traces()?;
     let users = store.list_accounts()?.len();
 
@@ -117,6 +131,13 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
             "  on a phone: add an Exchange account with your e-mail address and password, server {}\n",
             state.public_url.split("://").nth(1).unwrap_or(&state.public_url)
         ));
+        if let Some(demo) = &demo_users {
+            banner.push_str("  demo users (passwords made for this data directory; keep them):\n");
+            for (name, password) in demo {
+                banner.push_str(&format!("    {name}@example.com  {password}\n"));
+            }
+            banner.push_str("  S/MIME demo keys and certificates: fixtures/demo/smime/\n");
+        }
         if users == 0 {
             banner.push_str(&format!(
                 "  no users yet: eas-server --data {} user add NAME --email ADDR --password-stdin\n",

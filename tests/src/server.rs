@@ -63,6 +63,11 @@ pub struct TestServer {
     child: Option<Child>,
     addr: Option<SocketAddr>,
     config: Option<PathBuf>,
+    /// More arguments for `serve`, such as `--demo`.
+    serve_args: Vec<String>,
+    /// Everything the server printed on stdout, shared with the thread that
+    /// reads it.
+    stdout: Arc<std::sync::Mutex<String>>,
     /// Holds `data/`, `config.toml` and `server.log`; declared last so the
     /// process is gone before its directory goes.
     dir: TempDir,
@@ -76,6 +81,8 @@ impl TestServer {
             child: None,
             addr: None,
             config: None,
+            serve_args: Vec::new(),
+            stdout: Arc::default(),
             dir,
         }
     }
@@ -100,6 +107,19 @@ impl TestServer {
         server.add_user("alice", "alice@example.com", ALICE_PASSWORD);
         server.start();
         server
+    }
+
+    /// Adds arguments to `serve` for the next start.
+    pub fn serve_args(&mut self, args: &[&str]) {
+        self.serve_args.extend(args.iter().map(|a| (*a).to_owned()));
+    }
+
+    /// What the server printed on stdout so far (its banner).
+    pub fn stdout(&self) -> String {
+        self.stdout
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn data(&self) -> PathBuf {
@@ -131,6 +151,7 @@ impl TestServer {
         if let Some(config) = &self.config {
             cmd.arg("--config").arg(config);
         }
+        cmd.args(&self.serve_args);
         let mut child = cmd
             .env("EAS_LOG", "info")
             .stdin(Stdio::null())
@@ -140,12 +161,18 @@ impl TestServer {
             .unwrap_or_else(|e| panic!("starting eas-server: {e}"));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let printed = self.stdout.clone();
         // Reads the banner, then keeps draining stdout so the server never
         // blocks on (or fails writing to) a full pipe.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
+                {
+                    let mut all = printed.lock().unwrap_or_else(|e| e.into_inner());
+                    all.push_str(&line);
+                    all.push('\n');
+                }
                 if let Some(rest) = line.strip_prefix(READY) {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(rest.trim().to_owned());
