@@ -115,8 +115,14 @@ fn message(i: usize, to: &str, to_name: &str, now: u64) -> Vec<u8> {
         "Your order #{n} has shipped",
         "Notes from the design review",
     ];
-    let (from_name, from) = SENDERS[i % SENDERS.len()];
-    let subject = SUBJECTS[i % SUBJECTS.len()].replace("{n}", &(4800 + i).to_string());
+    let (from_name, from) = SENDERS.iter().cycle().nth(i).copied().unwrap_or(SENDERS[0]);
+    let subject = SUBJECTS
+        .iter()
+        .cycle()
+        .nth(i)
+        .copied()
+        .unwrap_or(SUBJECTS[0])
+        .replace("{n}", &(4800 + i).to_string());
     let date = rfc2822(now.saturating_sub((i as u64) * 4 * 3600 + 600));
     let head = format!(
         "From: \"{from_name}\" <{from}>\r\nTo: \"{to_name}\" <{to}>\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <demo-{i}-{to}>\r\nMIME-Version: 1.0\r\n"

@@ -17,8 +17,8 @@ pub use mailbox::{
     Mailbox, NewMail,
 };
 pub use records::{
-    Access, Account, Device, HeldItem, OofMessage, OofSettings, PolicyState, RecoveryPassword, WipeKind,
-    WipeState,
+    Access, Account, Device, HeldItem, OofMessage, OofSettings, PolicyState, RecoveryPassword,
+    WipeKind, WipeState,
 };
 pub use redb_store::RedbStore;
 pub use sync_state::{
