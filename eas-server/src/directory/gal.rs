@@ -1,0 +1,160 @@
+//! A directory entry as the `Properties` of a Search result with Store
+//! GAL (MS-ASCMD 2.2.3.139.2; the GAL namespace, MS-ASWBXML page 16).
+//! The Search command's GAL branch calls [`super::DirectoryService::search`]
+//! and this.
+
+use eas_proto::ProtocolVersion;
+use eas_proto::codepages::{gal as g, search as s};
+use eas_proto::wbxml::Element;
+
+use crate::store::DirectoryEntry;
+
+/// `gal:Picture` Status 173: the entry has no photo. The directory keeps
+/// no photos yet, so every Picture request gets this.
+pub const NO_PICTURE: u8 = 173;
+
+/// The `Properties` element for `entry`, in GAL.xsd order. `picture`: the
+/// client asked for photos (Options/Picture, 14.1 and later).
+pub fn properties(
+    entry: &DirectoryEntry,
+    version: ProtocolVersion,
+    picture: bool,
+) -> Element<'static> {
+    let mut p = Element::new(s::Properties);
+    let mut text = |tag, value: Option<&str>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            p.push(Element::text(tag, v.to_owned()));
+        }
+    };
+    text(g::DisplayName, Some(entry.display_name.as_str()));
+    text(g::Phone, entry.phone.as_deref());
+    text(g::Office, entry.office.as_deref());
+    text(g::Title, entry.title.as_deref());
+    text(g::Company, entry.company.as_deref());
+    text(g::Alias, entry.alias.as_deref());
+    text(g::FirstName, entry.first_name.as_deref());
+    text(g::LastName, entry.last_name.as_deref());
+    text(g::HomePhone, entry.home_phone.as_deref());
+    text(g::MobilePhone, entry.mobile_phone.as_deref());
+    text(g::EmailAddress, Some(entry.email.as_str()));
+    if picture && version >= ProtocolVersion::V14_1 {
+        p.push(Element::new(g::Picture).with(Element::text(g::Status, NO_PICTURE.to_string())));
+    }
+    p
+}
+
+/// Search with Store GAL (MS-ASCMD 2.2.1.16): entries whose names or
+/// addresses start with the Query text, sorted by display name, the Range
+/// asked for (0-99 by default) with Total; a directory that does not
+/// answer gives the store Status 7 (the connection to the directory
+/// failed).
+pub async fn search(
+    ctx: &mut crate::cmd::Context<'_>,
+    request: eas_proto::command::search::StoreRequest,
+) -> crate::cmd::Outcome {
+    use eas_proto::command::search::{
+        Query, ResultRange, SearchResponse, SearchResult, SearchStatus, StoreResponse,
+    };
+    let refused =
+        |status| crate::cmd::Outcome::Wbxml(SearchResponse::store_status(status).to_element());
+    let Query::Text(text) = &request.query else {
+        ctx.notes
+            .push("a GAL query is text, not conditions; Status 2".into());
+        return refused(SearchStatus::INVALID_REQUEST);
+    };
+    if text.trim().is_empty() {
+        ctx.notes.push("an empty GAL query; Status 2".into());
+        return refused(SearchStatus::INVALID_REQUEST);
+    }
+    let options = request.options();
+    let range = options.range().unwrap_or(ResultRange { start: 0, end: 99 });
+    let picture = options.picture().is_some();
+    let directory = &ctx.state.directory;
+    let limit = usize::from(range.end)
+        .saturating_add(1)
+        .min(directory.config.max_results.max(1));
+    let found = match directory.search(text, limit).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(account = %ctx.account.name, error = %e, "GAL search: the directory did not answer");
+            ctx.notes.push(format!("GAL {text:?}: {e}; Status 7"));
+            return refused(SearchStatus::CONNECTION_FAILED);
+        }
+    };
+    let start = usize::from(range.start);
+    let results: Vec<SearchResult> = found
+        .entries
+        .iter()
+        .skip(start)
+        .take(range.len())
+        .map(|e| SearchResult {
+            properties: Some(properties(e, ctx.version, picture)),
+            ..SearchResult::default()
+        })
+        .collect();
+    ctx.notes.push(format!(
+        "GAL {text:?}: {} matches, {} returned",
+        found.total,
+        results.len()
+    ));
+    let returned = results.len();
+    let range = (returned > 0)
+        .then(|| {
+            let first = u16::try_from(start).ok()?;
+            let last = u16::try_from(start + returned - 1).ok()?;
+            ResultRange::new(first, last)
+        })
+        .flatten();
+    crate::cmd::Outcome::Wbxml(
+        SearchResponse {
+            status: SearchStatus::SUCCESS,
+            store: Some(StoreResponse {
+                status: SearchStatus::SUCCESS,
+                results,
+                range,
+                total: Some(u32::try_from(found.total).unwrap_or(u32::MAX)),
+            }),
+        }
+        .to_element(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fixture_entry_writes_as_the_fixture() {
+        let anat = DirectoryEntry {
+            id: "anat".into(),
+            display_name: "Anat Kerry".into(),
+            email: "anat@contoso.com".into(),
+            phone: Some("(206) 555-0100".into()),
+            office: Some("32/1234".into()),
+            title: Some("Program Manager".into()),
+            company: Some("Contoso".into()),
+            alias: Some("anat".into()),
+            first_name: Some("Anat".into()),
+            last_name: Some("Kerry".into()),
+            home_phone: Some("(206) 555-0102".into()),
+            mobile_phone: Some("(206) 555-0101".into()),
+            ..Default::default()
+        };
+        let fixture = include_bytes!("../../../fixtures/wbxml/search-gal-response.wbxml");
+        let doc = Element::decode(fixture, eas_proto::wbxml::Limits::default()).unwrap();
+        let expected = doc
+            .child(s::Response)
+            .and_then(|r| r.child(s::Store))
+            .and_then(|st| st.child(s::Result))
+            .and_then(|r| r.child(s::Properties))
+            .unwrap();
+        assert_eq!(&properties(&anat, ProtocolVersion::V14_1, false), expected);
+        let with_picture = properties(&anat, ProtocolVersion::V16_1, true);
+        assert!(with_picture.child(g::Picture).is_some());
+        assert!(
+            properties(&anat, ProtocolVersion::V14_0, true)
+                .child(g::Picture)
+                .is_none()
+        );
+    }
+}

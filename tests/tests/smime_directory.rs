@@ -1,0 +1,330 @@
+//! ResolveRecipients against a real OpenLDAP slapd holding inetOrgPerson
+//! entries with userSMIMECertificate (certs-only PKCS#7) and
+//! userCertificate;binary (DER) values, and the same people through the
+//! embedded directory (LDIF import, `cert publish`): only valid
+//! certificates come back, byte for byte as published; mini certificates
+//! for CertificateRetrieval 3; the statuses for unknown, ambiguous and
+//! list recipients, MaxCertificates and MaxAmbiguousRecipients; and with
+//! slapd stopped, Status 6 at once rather than a hang.
+
+// Test code: a failed expectation is meant to panic.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use eas_proto::ProtocolVersion;
+use eas_proto::command::resolverecipients::{
+    AvailabilityRequest, CertificateRetrieval, Options, PictureRequest, RecipientResponse, Request,
+    Response, Status,
+};
+use eas_proto::http::Command;
+use eas_tests::client::EasClient;
+use eas_tests::pki::{self, CrlServer};
+use eas_tests::server::{ALICE_PASSWORD, TempDir, TestServer};
+use eas_tests::slapd::{BASE_DN, Slapd};
+
+fn base_config(crl: &CrlServer, directory_extra: &str) -> String {
+    format!(
+        "[provisioning]\nenforce = false\n\n[crl]\nhttp_proxy = \"{}\"\nfetch_timeout_secs = 2\n\n",
+        crl.proxy_url()
+    ) + &format!(
+        "[directory]\ntrust_dir = \"{}\"\n{directory_extra}\n",
+        pki::dir().join("trust").display()
+    )
+}
+
+fn resolve(c: &EasClient, to: &[&str], options: Options) -> Response {
+    let req = Request {
+        to: to.iter().map(|t| (*t).to_owned()).collect(),
+        options,
+    };
+    let reply = c.post_element(Command::RESOLVE_RECIPIENTS, &req.to_element());
+    Response::from_element(&reply.element()).unwrap()
+}
+
+fn certs(retrieval: CertificateRetrieval) -> Options {
+    Options {
+        certificate_retrieval: Some(retrieval),
+        ..Options::default()
+    }
+}
+
+fn one(resp: &Response) -> &RecipientResponse {
+    assert_eq!(resp.status, Status::SUCCESS, "{resp:?}");
+    assert_eq!(resp.responses.len(), 1, "{resp:?}");
+    &resp.responses[0]
+}
+
+fn ders(names: &[&str]) -> BTreeSet<Vec<u8>> {
+    names.iter().map(|n| pki::der(n)).collect()
+}
+
+/// Everything ResolveRecipients must answer, whichever directory holds
+/// the people of [`pki::people`].
+fn check_directory(c: &EasClient) {
+    // Alice: a bundle in userSMIMECertificate, two DER values in
+    // userCertificate (one the same certificate): her two certificates,
+    // each once, exactly as published.
+    let resp = resolve(c, &["alice@example.com"], certs(CertificateRetrieval::FULL));
+    let r = one(&resp);
+    assert_eq!(r.status, Status::SUCCESS);
+    assert_eq!(r.recipient_count, Some(1));
+    let alice = &r.recipients[0];
+    assert_eq!(alice.display_name, "Alice Archer");
+    assert_eq!(alice.email_address, "alice@example.com");
+    let c_alice = alice.certificates.as_ref().unwrap();
+    assert_eq!(c_alice.status, Status::SUCCESS);
+    assert_eq!(c_alice.certificate_count, Some(2));
+    let got: BTreeSet<Vec<u8>> = c_alice.certificates.iter().cloned().collect();
+    assert_eq!(got, ders(&["alice", "alice-pss"]));
+    assert!(c_alice.mini_certificates.is_empty());
+
+    // Mini certificates for CertificateRetrieval 3 (our layout: the DER).
+    let resp = resolve(
+        c,
+        &["Alice <alice@example.com>"],
+        certs(CertificateRetrieval::MINI),
+    );
+    let mini = one(&resp).recipients[0].certificates.clone().unwrap();
+    assert_eq!(mini.status, Status::SUCCESS);
+    assert!(mini.certificates.is_empty());
+    let got: BTreeSet<Vec<u8>> = mini.mini_certificates.into_iter().collect();
+    assert_eq!(got, ders(&["alice", "alice-pss"]));
+
+    // No certificates asked for: none given.
+    let resp = resolve(c, &["alice@example.com"], Options::default());
+    assert!(one(&resp).recipients[0].certificates.is_none());
+
+    // Bob's ECDSA certificate, from a certs-only bundle.
+    let resp = resolve(c, &["bob@example.com"], certs(CertificateRetrieval::FULL));
+    let bob = one(&resp).recipients[0].certificates.clone().unwrap();
+    assert_eq!(bob.certificates, vec![pki::der("bob")]);
+
+    // Expired, revoked, wrong usage, another's address, revocation status
+    // unknown (its CRL server is down), signing-only: never returned.
+    for who in [
+        "carol@example.com",
+        "erin@example.com",
+        "frank@example.com",
+        "grace@example.com",
+        "kevin@example.com",
+        "nina@example.com",
+    ] {
+        let resp = resolve(c, &[who], certs(CertificateRetrieval::FULL));
+        let r = one(&resp);
+        assert_eq!(r.status, Status::SUCCESS, "{who}");
+        let cs = r.recipients[0].certificates.clone().unwrap();
+        assert_eq!(cs.status, Status::NO_VALID_CERTIFICATE, "{who}: {cs:?}");
+        assert!(cs.certificates.is_empty(), "{who}");
+        assert_eq!(cs.certificate_count, Some(0), "{who}");
+    }
+
+    // Unknown.
+    let resp = resolve(
+        c,
+        &["nobody@example.com"],
+        certs(CertificateRetrieval::FULL),
+    );
+    let r = one(&resp);
+    assert_eq!(r.status, Status::NOT_FOUND);
+    assert!(r.recipients.is_empty());
+
+    // Ambiguous: "Al" is Alan Ames and Alice Archer.
+    let resp = resolve(c, &["Al"], certs(CertificateRetrieval::FULL));
+    let r = one(&resp);
+    assert_eq!(r.status, Status::AMBIGUOUS);
+    assert_eq!(r.recipient_count, Some(2));
+    let names: Vec<&str> = r
+        .recipients
+        .iter()
+        .map(|x| x.display_name.as_str())
+        .collect();
+    assert_eq!(names, vec!["Alan Ames", "Alice Archer"]);
+    assert!(r.recipients.iter().all(|x| x.certificates.is_none()));
+    let resp = resolve(
+        c,
+        &["Al"],
+        Options {
+            max_ambiguous_recipients: Some(1),
+            ..Options::default()
+        },
+    );
+    let r = one(&resp);
+    assert_eq!(r.status, Status::AMBIGUOUS_PARTIAL);
+    assert_eq!(r.recipient_count, Some(2));
+    assert_eq!(r.recipients.len(), 1);
+    // A name given in full is resolved.
+    let resp = resolve(c, &["Alice Archer"], certs(CertificateRetrieval::FULL));
+    assert_eq!(one(&resp).status, Status::SUCCESS);
+    assert_eq!(one(&resp).recipients[0].email_address, "alice@example.com");
+
+    // A distribution list: alice, bob, carol; each member's newest valid
+    // certificate; carol has none.
+    let resp = resolve(c, &["team@example.com"], certs(CertificateRetrieval::FULL));
+    let r = one(&resp);
+    assert_eq!(r.status, Status::SUCCESS);
+    let team = r.recipients[0].certificates.clone().unwrap();
+    assert_eq!(team.status, Status::SUCCESS);
+    assert_eq!(team.recipient_count, Some(3));
+    assert_eq!(team.certificate_count, Some(2));
+    assert_eq!(team.certificates.len(), 2);
+    assert!(team.certificates.contains(&pki::der("bob")));
+    assert!(
+        team.certificates.contains(&pki::der("alice"))
+            || team.certificates.contains(&pki::der("alice-pss"))
+    );
+
+    // MaxCertificates counts over the whole response.
+    let resp = resolve(
+        c,
+        &["alice@example.com", "bob@example.com"],
+        Options {
+            certificate_retrieval: Some(CertificateRetrieval::FULL),
+            max_certificates: Some(2),
+            ..Options::default()
+        },
+    );
+    assert_eq!(resp.responses.len(), 2);
+    let a = resp.responses[0].recipients[0]
+        .certificates
+        .clone()
+        .unwrap();
+    assert_eq!(a.status, Status::SUCCESS);
+    assert_eq!(a.certificates.len(), 2);
+    let b = resp.responses[1].recipients[0]
+        .certificates
+        .clone()
+        .unwrap();
+    assert_eq!(b.status, Status::CERTIFICATE_LIMIT);
+    assert_eq!(b.certificate_count, Some(1), "one certificate not returned");
+    assert!(b.certificates.is_empty());
+
+    // Free/busy and photos: their statuses until calendar and photos exist.
+    let resp = resolve(
+        c,
+        &["alice@example.com"],
+        Options {
+            availability: Some(AvailabilityRequest {
+                start_time: eas_proto::command::DateTime::parse("2030-01-01T08:00:00.000Z"),
+                end_time: eas_proto::command::DateTime::parse("2030-01-01T18:00:00.000Z"),
+            }),
+            picture: Some(PictureRequest {
+                max_size: Some(10_000),
+                max_pictures: Some(1),
+            }),
+            ..Options::default()
+        },
+    );
+    let rc = &one(&resp).recipients[0];
+    assert_eq!(
+        rc.availability.as_ref().unwrap().status,
+        Status::AVAILABILITY_FAILURE
+    );
+    assert_eq!(rc.picture.as_ref().unwrap().status, Status::NO_PICTURE);
+
+    // A request the spec forbids: Status 5.
+    let bad = resolve(
+        c,
+        &["alice@example.com"],
+        Options {
+            max_certificates: Some(10_000),
+            ..Options::default()
+        },
+    );
+    assert_eq!(bad.status, Status::PROTOCOL_ERROR);
+}
+
+fn client(server: &TestServer) -> EasClient {
+    server.client("alice", ALICE_PASSWORD, "smime1", ProtocolVersion::V16_1)
+}
+
+#[test]
+fn resolve_recipients_through_slapd() {
+    let dir = TempDir::new("slapd");
+    let slapd = Slapd::start(dir.path(), &pki::ldif(BASE_DN));
+    let crl = CrlServer::start();
+    let config = base_config(&crl, "")
+        .replace("[directory]\n", "[directory]\nbackend = \"ldap\"\n")
+        + &slapd
+            .config()
+            .replace("[directory]\nbackend = \"ldap\"\n\n", "");
+    let server = TestServer::with_alice_and_config(&config);
+    check_directory(&client(&server));
+    assert!(
+        crl.served() > 0,
+        "the CRLs were fetched from the loopback proxy"
+    );
+    drop(slapd);
+}
+
+#[test]
+fn resolve_recipients_through_the_embedded_directory() {
+    let crl = CrlServer::start();
+    let mut server = TestServer::with_config(&base_config(&crl, ""));
+    server.cli_ok(
+        &[
+            "user",
+            "add",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--display-name",
+            "Alice Archer",
+            "--password-stdin",
+        ],
+        &format!("{ALICE_PASSWORD}\n"),
+    );
+    // Everyone but alice from LDIF; alice is a user whose certificates
+    // are published with `cert publish`.
+    let ldif = pki::ldif(BASE_DN);
+    let dir = TempDir::new("ldif");
+    let path = dir.path().join("people.ldif");
+    let without_alice: String = ldif
+        .split("\n\n")
+        .filter(|record| !record.starts_with("dn: uid=alice,"))
+        .map(|r| format!("{r}\n\n"))
+        .collect();
+    std::fs::write(&path, without_alice).unwrap();
+    let out = server.cli_ok(&["directory", "import", path.to_str().unwrap()], "");
+    assert!(out.contains("imported 8 people and 1 groups"), "{out}");
+    for f in ["alice.p7c", "alice-pss.der", "alice.der"] {
+        let file = pki::dir().join(f);
+        server.cli_ok(&["cert", "publish", "alice", file.to_str().unwrap()], "");
+    }
+    server.start();
+    check_directory(&client(&server));
+    // `trust list` shows the trust_dir's anchors through the running server.
+    let list = server.cli_ok(&["trust", "list"], "");
+    assert!(list.contains("eas Test Root CA"), "{list}");
+}
+
+#[test]
+fn with_slapd_stopped_the_answer_is_status_6_at_once() {
+    let dir = TempDir::new("slapd-down");
+    let mut slapd = Slapd::start(dir.path(), &pki::ldif(BASE_DN));
+    let crl = CrlServer::start();
+    let config = base_config(&crl, "backend = \"ldap\"\ncache_ttl_secs = 0")
+        + &slapd
+            .config()
+            .replace("[directory]\nbackend = \"ldap\"\n\n", "");
+    let server = TestServer::with_alice_and_config(&config);
+    let c = client(&server);
+    let resp = resolve(&c, &["bob@example.com"], certs(CertificateRetrieval::FULL));
+    assert_eq!(one(&resp).status, Status::SUCCESS);
+    slapd.stop();
+    let started = Instant::now();
+    let resp = resolve(&c, &["bob@example.com"], certs(CertificateRetrieval::FULL));
+    assert_eq!(resp.status, Status::SERVER_ERROR, "{resp:?}");
+    assert!(resp.responses.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "answered after {:?}",
+        started.elapsed()
+    );
+}
