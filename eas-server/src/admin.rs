@@ -74,6 +74,30 @@ pub enum Request {
         account: String,
         id: u64,
     },
+    /// The outbound queue.
+    QueueList,
+    /// Makes one queued message, or all, due now.
+    QueueRetry {
+        id: Option<u64>,
+    },
+    QueueRemove {
+        id: u64,
+    },
+    /// Certificates (base64 of the file) for a user's or entry's
+    /// userSMIMECertificate.
+    CertPublish {
+        name: String,
+        data: String,
+    },
+    /// CA certificates (base64 of the file) to trust for S/MIME.
+    TrustAdd {
+        data: String,
+    },
+    TrustList,
+    /// LDIF text: people and groups for the embedded directory.
+    DirectoryImport {
+        ldif: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +113,8 @@ pub enum Reply {
     Items(Vec<ItemListing>),
     /// Raw MIME, base64.
     Mime(String),
+    Queue(Vec<crate::mail::queue_cli::QueueListing>),
+    Trusted(Vec<crate::directory::admin::TrustedSummary>),
 }
 
 /// A message as `mailbox list` shows it.
@@ -363,6 +389,19 @@ fn run(
             }
             Reply::Items(items)
         }
+        Request::CertPublish { name, data } => Reply::Done(crate::directory::admin::publish(
+            store, state, &name, &data,
+        )?),
+        Request::TrustAdd { data } => {
+            Reply::Done(crate::directory::admin::trust_add(store, state, &data)?)
+        }
+        Request::TrustList => Reply::Trusted(crate::directory::admin::trust_list(store, state)?),
+        Request::DirectoryImport { ldif } => {
+            Reply::Done(crate::directory::admin::import_ldif(store, state, &ldif)?)
+        }
+        Request::QueueList => crate::mail::queue_cli::list(store)?,
+        Request::QueueRetry { id } => crate::mail::queue_cli::retry(store, state, id)?,
+        Request::QueueRemove { id } => crate::mail::queue_cli::remove(store, id)?,
         Request::MailboxShow { account, id } => {
             use base64::Engine as _;
             let mime = store

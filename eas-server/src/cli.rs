@@ -48,6 +48,19 @@ pub enum Command {
     /// Look into users' mailboxes.
     #[command(subcommand)]
     Mailbox(MailboxCommand),
+    /// The outbound queue: list, retry or remove messages waiting to go out.
+    #[command(subcommand)]
+    Queue(crate::mail::queue_cli::QueueCommand),
+    /// Publish S/MIME certificates for a user or directory entry.
+    #[command(subcommand)]
+    Cert(crate::directory::cli::CertCommand),
+    /// The trust anchors and intermediates S/MIME certificates are
+    /// validated against.
+    #[command(subcommand)]
+    Trust(crate::directory::cli::TrustCommand),
+    /// The embedded directory: import people and groups from LDIF.
+    #[command(subcommand)]
+    Directory(crate::directory::cli::DirectoryCommand),
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +205,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Device(cmd) => device(&data, cmd),
         Command::Import(args) => import(&data, args),
         Command::Mailbox(cmd) => mailbox(&data, cmd),
+        Command::Queue(cmd) => crate::mail::queue_cli::run(&data, cmd),
+        Command::Cert(cmd) => crate::directory::cli::cert(&data, cmd),
+        Command::Trust(cmd) => crate::directory::cli::trust(&data, cmd),
+        Command::Directory(cmd) => crate::directory::cli::directory(&data, cmd),
         Command::Trace(cmd) => {
             let (name, device, on) = match cmd {
                 TraceCommand::On { name, device } => (name, device, true),
@@ -235,7 +252,7 @@ fn read_password(args: PasswordArgs) -> anyhow::Result<Password> {
     Ok(Password::new(password))
 }
 
-fn done(reply: Reply) -> anyhow::Result<()> {
+pub(crate) fn done(reply: Reply) -> anyhow::Result<()> {
     match reply {
         Reply::Done(msg) => {
             println!("{msg}");

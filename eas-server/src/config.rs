@@ -21,6 +21,124 @@ pub struct Config {
     pub devices: DevicesConfig,
     pub lmtp: LmtpConfig,
     pub push: PushConfig,
+    pub directory: crate::directory::DirectoryConfig,
+    pub ldap: crate::directory::LdapConfig,
+    pub crl: crate::directory::CrlConfig,
+    pub smtp: SmtpConfig,
+    pub queue: QueueConfig,
+    pub oof: OofConfig,
+}
+
+/// The smarthost: where mail for recipients who are not users of this
+/// server goes, over SMTP (RFC 5321).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Its host name (or address); empty means there is none, and mail to
+    /// other domains comes back to its sender as undeliverable.
+    pub host: String,
+    pub port: u16,
+    /// How the connection is protected.
+    pub tls: SmtpTls,
+    /// PEM certificates to trust for the smarthost instead of the system's
+    /// roots; empty uses the system's.
+    pub ca_file: String,
+    /// AUTH (RFC 4954) when set: PLAIN or LOGIN, whichever it offers.
+    pub username: String,
+    pub password: SmtpPassword,
+    /// The name the server gives itself in EHLO and Received lines; empty
+    /// is the machine's host name.
+    pub helo_name: String,
+    /// Seconds to wait for the smarthost at each step.
+    pub timeout_secs: u64,
+}
+
+/// How the connection to the smarthost is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// STARTTLS (RFC 3207), required: a smarthost without it is not used.
+    Starttls,
+    /// TLS from the first byte (RFC 8314, port 465).
+    Implicit,
+    /// Plain text, for a relay on the same machine or network.
+    None,
+}
+
+/// The smarthost password: read from the configuration, never printed.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SmtpPassword(pub String);
+
+impl std::fmt::Debug for SmtpPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "SmtpPassword(none)"
+        } else {
+            "SmtpPassword(<redacted>)"
+        })
+    }
+}
+
+/// The outbound queue: retries, lifetime, and remembered ClientIds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Seconds before the first retry of a temporary failure; each further
+    /// one waits twice as long, up to `retry_max_secs`.
+    pub retry_min_secs: u64,
+    pub retry_max_secs: u64,
+    /// Seconds a message is tried before it is given up and its sender
+    /// gets a non-delivery report.
+    pub lifetime_secs: u64,
+    /// How long, in seconds, and how many per user, SendMail ClientIds are
+    /// remembered: a message sent again with a remembered id is not sent twice.
+    pub client_id_retention_secs: u64,
+    pub client_id_max: usize,
+}
+
+/// Out-of-office replies (Settings Oof).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OofConfig {
+    /// Seconds before the same sender gets another automatic reply.
+    pub period_secs: u64,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: String::new(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            ca_file: String::new(),
+            username: String::new(),
+            password: SmtpPassword::default(),
+            helo_name: String::new(),
+            timeout_secs: 300,
+        }
+    }
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            retry_min_secs: 60,
+            retry_max_secs: 3600,
+            // Five days, as Postfix's maximal_queue_lifetime.
+            lifetime_secs: 5 * 86_400,
+            client_id_retention_secs: 30 * 86_400,
+            client_id_max: 10_000,
+        }
+    }
+}
+
+impl Default for OofConfig {
+    fn default() -> Self {
+        OofConfig {
+            period_secs: 7 * 86_400,
+        }
+    }
 }
 
 /// Held requests: Ping, and Sync with Wait or HeartbeatInterval.

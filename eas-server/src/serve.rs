@@ -34,6 +34,7 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         })?),
     };
     init_logging();
+    let open_files = raise_open_files_limit();
     create_private_dir(data)?;
     let store_path = data.join("eas.redb");
     let store = RedbStore::open(&store_path).map_err(|e| match e {
@@ -90,6 +91,7 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         let traces = Traces::new(data, traced);
         let state = Arc::new(AppState::new(config, store, traces, public_url.replace(&listen.to_string(), &bound.to_string())));
         admin::listen(state.clone(), data).await?;
+        crate::mail::queue::spawn(state.clone());
         let lmtp_bound = match lmtp_listen {
             Some(addr) => {
                 let listener = TcpListener::bind(addr)
@@ -122,6 +124,11 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
                 None
             }
         };
+        if let Some(limit) = open_files {
+            banner.push_str(&format!(
+                "  open files limit: {limit} (each phone holding a Ping keeps a connection open)\n"
+            ));
+        }
         if let Some(bound) = lmtp_bound {
             banner.push_str(&format!(
                 "  LMTP: {bound} (an MTA delivers into users' Inboxes here)\n"
@@ -172,6 +179,20 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Raises the soft limit on open files to the hard limit. Every phone holds
+/// a connection (Ping, Sync with Wait) for minutes at a time, so the common
+/// soft default of 1024 would turn phones away while memory and CPU are
+/// plentiful; the hard limit is the administrator's to set.
+fn raise_open_files_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => Some(limit),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not raise the open files limit");
+            None
+        }
+    }
 }
 
 fn init_logging() {

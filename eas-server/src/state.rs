@@ -16,11 +16,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub logins: LoginCache,
     pub throttle: Throttle,
+    /// argon2 runs at once: one per core. Each takes 19 MiB and a core's
+    /// time, so a storm of logins (a fleet of phones after a restart) must
+    /// queue rather than take the memory of hundreds.
+    pub password_checks: tokio::sync::Semaphore,
     pub traces: Traces,
     /// The URL phones use, for Autodiscover.
     pub public_url: String,
     /// Wakes requests waiting for changes.
     pub hub: crate::push::Hub,
+    /// The mailbox search indexes and result sets (Search, Find).
+    pub search: Arc<crate::search::SearchIndex>,
     /// The last full Sync request of each (account, device), which an empty
     /// or partial Sync repeats (MS-ASCMD Partial). Lost on restart: the
     /// client then gets Status 13 and sends the whole request.
@@ -31,6 +37,11 @@ pub struct AppState {
     pub ping_cache: std::sync::Mutex<
         std::collections::HashMap<crate::push::DeviceKey, crate::cmd::ping::PingParams>,
     >,
+    /// Wakes the outbound queue worker.
+    pub outbound: crate::mail::queue::Kick,
+    /// The directory (embedded or LDAP) behind its cache, with the S/MIME
+    /// trust store and CRLs: ResolveRecipients, ValidateCert, GAL search.
+    pub directory: crate::directory::DirectoryService,
     /// Set when the server begins to stop: held requests answer at once.
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// The policy's fingerprint per protocol version, computed once: the
@@ -58,14 +69,20 @@ impl AppState {
                 Duration::from_secs(auth.lockout_base_secs),
                 Duration::from_secs(auth.lockout_max_secs),
             ),
+            directory: crate::directory::DirectoryService::new(&config, store.clone()),
+            password_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             config,
             store,
             traces,
             public_url,
             hub: crate::push::Hub::default(),
+            search: Default::default(),
             sync_cache: Default::default(),
             ping_cache: Default::default(),
             stopping: tokio::sync::watch::Sender::new(false),
+            outbound: Default::default(),
         }
     }
 }

@@ -19,7 +19,11 @@ use std::sync::OnceLock;
 pub mod client;
 pub mod libwbxml2;
 pub mod mail;
+pub mod pki;
 pub mod server;
+pub mod slapd;
+pub mod smime;
+pub mod smtpd;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

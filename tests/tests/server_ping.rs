@@ -12,16 +12,19 @@
 use std::time::{Duration, Instant};
 
 use eas_proto::ProtocolVersion;
+use eas_proto::command::email::Email;
 use eas_proto::command::folder::{
     FolderCreateRequest, FolderCreateResponse, FolderSyncRequest, FolderSyncResponse, FolderType,
 };
 use eas_proto::command::ids::{CollectionId, SyncKey};
+use eas_proto::command::items::{Move, MoveItemsRequest, MoveItemsResponse};
 use eas_proto::command::ping::{
     Folder, Request as PingRequest, Response as PingResponse, Status as PingStatus,
 };
-use eas_proto::command::sync::{Collection, Request, Response};
+use eas_proto::command::sync::{ClientCommand, Collection, Request, Response, ServerCommand};
 use eas_proto::http::Command;
 use eas_tests::client::EasClient;
+use eas_tests::mail::{MailClient, dot_stuff, free_port};
 use eas_tests::server::{TempDir, TestServer};
 
 const CONFIG: &str = "[push]\nmin_heartbeat_secs = 1\nmax_heartbeat_secs = 600\nmax_folders = 2\n";
@@ -277,5 +280,190 @@ fn shutdown_answers_held_pings_at_once() {
     assert!(
         took < Duration::from_secs(10),
         "the shutdown did not wait for the heartbeat: {took:?}"
+    );
+}
+
+/// alice's server with LMTP on a free port.
+fn lmtp_server() -> (TestServer, std::net::SocketAddr) {
+    let port = free_port();
+    let server = TestServer::with_alice_and_config(&format!(
+        "{CONFIG}\n[lmtp]\nlisten = \"127.0.0.1:{port}\"\n"
+    ));
+    (server, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// One message to alice through LMTP, as an MTA hands it over.
+fn deliver(lmtp: std::net::SocketAddr, subject: &str) {
+    let mut m = MailClient::connect(lmtp).unwrap();
+    assert_eq!(m.reply().unwrap().code, 220);
+    m.expect("LHLO mta.example.org", 250);
+    m.expect("MAIL FROM:<sender@example.org>", 250);
+    m.expect("RCPT TO:<alice@example.com>", 250);
+    m.expect("DATA", 354);
+    let raw = format!(
+        "From: sender@example.org\r\nTo: alice@example.com\r\nSubject: {subject}\r\n\r\nhello\r\n"
+    );
+    m.send(&dot_stuff(raw.as_bytes())).unwrap();
+    let done = m.reply().unwrap();
+    assert_eq!(done.code, 250, "{done:?}");
+}
+
+/// Runs `during` while `c` holds a Ping on `folders`, started 300 ms
+/// before; the Ping's answer and how long it was held.
+fn held_ping(
+    c: &EasClient,
+    heartbeat: u32,
+    folders: &[&str],
+    during: impl FnOnce(),
+) -> (PingResponse, Duration) {
+    std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let t = Instant::now();
+            (ping(c, Some(heartbeat), Some(folders)), t.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        during();
+        h.join().unwrap()
+    })
+}
+
+#[test]
+fn a_delivery_through_lmtp_wakes_a_held_ping() {
+    let (server, lmtp) = lmtp_server();
+    let (c, _, _) = synced(&server, "PINGLMTP");
+    let (r, held) = held_ping(&c, 300, &["1", "3"], || deliver(lmtp, "by lmtp"));
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
+    assert!(
+        held < Duration::from_secs(30),
+        "woken by the delivery, not the heartbeat: {held:?}"
+    );
+}
+
+#[test]
+fn a_delivery_to_a_folder_not_watched_leaves_the_ping_held() {
+    let (server, lmtp) = lmtp_server();
+    let (c, _, _) = synced(&server, "PINGELSE");
+    // Deleted Items is watched; the mail goes to the Inbox.
+    let (r, held) = held_ping(&c, 2, &["3"], || deliver(lmtp, "not for this Ping"));
+    assert_eq!(r.status, PingStatus::EXPIRED);
+    assert!(
+        held >= Duration::from_millis(1900),
+        "held for the whole heartbeat: {held:?}"
+    );
+    // The Inbox, watched now, has the message waiting.
+    let r = ping(&c, Some(2), Some(&["1", "3"]));
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
+}
+
+#[test]
+fn changes_and_moves_by_another_device_wake_a_held_ping() {
+    let server = TestServer::with_alice_and_config(CONFIG);
+    let _mail = import_one(&server, "shared");
+    let (a, a_key, _) = synced(&server, "PINGDEVA");
+    // B syncs the Inbox from the start again to learn the message's id.
+    let (b, _, _) = synced(&server, "PINGDEVB");
+    let fresh = b.post_element(
+        Command::SYNC,
+        &Request {
+            collections: vec![Collection::new(
+                SyncKey::initial(),
+                CollectionId::new("1").unwrap(),
+            )],
+            ..Default::default()
+        }
+        .to_element(),
+    );
+    let key = Response::from_element(&fresh.element())
+        .unwrap()
+        .collections[0]
+        .header
+        .sync_key
+        .clone()
+        .unwrap();
+    let listed = b.post_element(
+        Command::SYNC,
+        &Request {
+            collections: vec![Collection::new(
+                key.clone(),
+                CollectionId::new("1").unwrap(),
+            )],
+            ..Default::default()
+        }
+        .to_element(),
+    );
+    let listed = Response::from_element(&listed.element()).unwrap();
+    let b_key = listed.collections[0].header.sync_key.clone().unwrap();
+    let item = listed.collections[0]
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            ServerCommand::Add { server_id, .. } => Some(server_id.clone()),
+            _ => None,
+        })
+        .expect("the imported message");
+
+    // B marks it read: A's Ping on the Inbox ends with Status 2.
+    let (r, held) = held_ping(&a, 300, &["1"], || {
+        let mut change = Collection::new(b_key.clone(), CollectionId::new("1").unwrap());
+        change.commands = vec![ClientCommand::Change {
+            server_id: item.clone(),
+            instance_id: None,
+            application_data: Email {
+                read: Some(true),
+                ..Default::default()
+            }
+            .to_element(),
+            send: false,
+        }];
+        let reply = b.post_element(
+            Command::SYNC,
+            &Request {
+                collections: vec![change],
+                ..Default::default()
+            }
+            .to_element(),
+        );
+        assert_eq!(reply.status, 200);
+    });
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
+    assert!(held < Duration::from_secs(30), "woken by B: {held:?}");
+
+    // A takes the change, then watches Deleted Items; B moves the message
+    // there, and A's Ping names that folder.
+    let taken = a.post_element(
+        Command::SYNC,
+        &Request {
+            collections: vec![Collection::new(a_key, CollectionId::new("1").unwrap())],
+            ..Default::default()
+        }
+        .to_element(),
+    );
+    assert_eq!(taken.status, 200);
+    let (r, held) = held_ping(&a, 300, &["3"], || {
+        let moved = MoveItemsResponse::from_element(
+            &b.post_element(
+                Command::MOVE_ITEMS,
+                &MoveItemsRequest {
+                    moves: vec![Move {
+                        src_msg_id: item.clone(),
+                        src_fld_id: CollectionId::new("1").unwrap(),
+                        dst_fld_id: CollectionId::new("3").unwrap(),
+                    }],
+                }
+                .to_element(),
+            )
+            .element(),
+        )
+        .unwrap();
+        assert_eq!(moved.responses.len(), 1);
+    });
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("3").unwrap()]);
+    assert!(
+        held < Duration::from_secs(30),
+        "woken by the move: {held:?}"
     );
 }

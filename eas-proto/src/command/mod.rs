@@ -12,15 +12,20 @@
 //! additions should be.
 
 pub mod airsyncbase;
+pub mod composemail;
 pub mod email;
 mod fields;
+pub mod find;
 pub mod folder;
 pub mod ids;
 pub mod items;
 pub mod ping;
 pub mod provision;
+pub mod resolverecipients;
+pub mod search;
 pub mod settings;
 pub mod sync;
+pub mod validatecert;
 
 use std::fmt;
 use std::str::FromStr;

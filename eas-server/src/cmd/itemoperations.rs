@@ -12,8 +12,10 @@
 //! - With `MS-ASAcceptMultiPart: T` (or the base64 query's flag) the
 //!   response is multipart (2.2.1.10.1): bodies and files go in parts after
 //!   the WBXML, referenced by `Part`, byte for byte.
-//! - Search results (`LongId`) are not served yet: Search does not exist
-//!   here. A document library is not offered: Status 9.
+//! - Fetch of a Search result (`LongId`, `search::longid`) sends the item
+//!   as a fetch by ServerId does, wherever the item is now; a LongId of
+//!   another account, or of an item since deleted, is Status 6. A document
+//!   library is not offered: Status 9.
 //! - EmptyFolderContents deletes every item of a folder, and with
 //!   `DeleteSubFolders` its subfolders (MS-ASCMD 2.2.3.44), in place: there
 //!   is no dumpster.
@@ -245,12 +247,24 @@ fn fetch(
         return attachment(store, account, reference, &options, out, fx);
     }
     if let Some(long_id) = &f.long_id {
-        return failed(
-            out,
-            fx,
-            Status::NOT_FOUND,
-            format!("LongId {long_id}: Search results are not kept yet"),
-        );
+        // A Search result: the LongId names an item of this account
+        // wherever it is now (search::longid).
+        let found = match crate::search::longid::resolve(store, account, long_id)? {
+            Some(item) => store.item_mime(account, item.id)?.map(|raw| (item, raw)),
+            None => None,
+        };
+        let Some((item, raw)) = found else {
+            return failed(
+                out,
+                fx,
+                Status::NOT_FOUND,
+                format!("LongId {long_id}: no such item here"),
+            );
+        };
+        fx.notes
+            .push(format!("Fetch of LongId {long_id}: item {}", item.id));
+        out.content = Some(item_fetch(&item, &raw, &options, version, fx));
+        return Ok(out);
     }
     let Some(server_id) = &f.server_id else {
         return failed(
@@ -286,6 +300,20 @@ fn fetch(
             format!("no item {} here", server_id.as_str()),
         );
     };
+    fx.notes.push(format!("Fetch of {}", server_id.as_str()));
+    out.collection_id = CollectionId::new(item.folder.to_string()).ok();
+    out.content = Some(item_fetch(&item, &raw, &options, version, fx));
+    Ok(out)
+}
+
+/// An item's properties, with the body the Options ask for.
+fn item_fetch(
+    item: &crate::store::MailItem,
+    raw: &[u8],
+    options: &FetchOptions,
+    version: ProtocolVersion,
+    fx: &mut Effects,
+) -> Content {
     if options.range.is_some() {
         fx.notes
             .push("Fetch: Range applies to files; the item is sent whole".into());
@@ -299,18 +327,12 @@ fn fetch(
         mime_support: options.mime_support,
         mime_truncation: None,
     };
-    let c = content::item_content(&item, &raw, &request, version);
-    fx.notes.push(format!(
-        "Fetch of {}: {}",
-        server_id.as_str(),
-        match &c.body {
-            Some(ChosenBody::Mime { data, .. }) => format!("MIME, {} bytes", data.len()),
-            _ => "text body".to_owned(),
-        }
-    ));
-    out.collection_id = CollectionId::new(item.folder.to_string()).ok();
-    out.content = Some(Content::Item(Box::new(c)));
-    Ok(out)
+    let c = content::item_content(item, raw, &request, version);
+    fx.notes.push(match &c.body {
+        Some(ChosenBody::Mime { data, .. }) => format!("Fetch: MIME, {} bytes", data.len()),
+        _ => "Fetch: text body".to_owned(),
+    });
+    Content::Item(Box::new(c))
 }
 
 fn failed(

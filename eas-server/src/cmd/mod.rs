@@ -2,6 +2,8 @@
 //! the decoded request and returns a typed outcome; it never sees bytes,
 //! headers or sockets (DESIGN.md, "One request, end to end").
 
+pub mod composemail;
+pub mod find;
 pub mod foldercreate;
 pub mod folderdelete;
 pub mod foldersync;
@@ -12,8 +14,11 @@ pub mod itemoperations;
 pub mod moveitems;
 pub mod ping;
 pub mod provision;
+pub mod resolverecipients;
+pub mod search;
 pub mod settings;
 pub mod sync;
+pub mod validatecert;
 
 use eas_proto::ProtocolVersion;
 use eas_proto::command::CommandError;
@@ -37,6 +42,13 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::PING,
     Command::SETTINGS,
     Command::PROVISION,
+    Command::SEND_MAIL,
+    Command::SMART_REPLY,
+    Command::SMART_FORWARD,
+    Command::SEARCH,
+    Command::FIND,
+    Command::RESOLVE_RECIPIENTS,
+    Command::VALIDATE_CERT,
 ];
 
 /// What a handler works with.
@@ -85,6 +97,13 @@ pub async fn dispatch(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> O
         Command::MOVE_ITEMS => moveitems::run(ctx, request).await,
         Command::ITEM_OPERATIONS => itemoperations::run(ctx, request).await,
         Command::PING => ping::run(ctx, request).await,
+        Command::SEND_MAIL | Command::SMART_REPLY | Command::SMART_FORWARD => {
+            composemail::run(ctx, request).await
+        }
+        Command::RESOLVE_RECIPIENTS => resolverecipients::run(ctx, request).await,
+        Command::VALIDATE_CERT => validatecert::run(ctx, request).await,
+        Command::SEARCH => search::run(ctx, request).await,
+        Command::FIND => find::run(ctx, request).await,
         _ => return None,
     })
 }

@@ -91,7 +91,7 @@ fn malformed(version: ProtocolVersion) -> Outcome {
 
 /// Whether a folder holds mail (its class is Email and it is not a
 /// journal), so that a message may be moved into it.
-pub(super) fn is_mail_folder(folder: &Folder) -> bool {
+pub(crate) fn is_mail_folder(folder: &Folder) -> bool {
     matches!(
         folder.kind,
         folder_type::USER_GENERIC

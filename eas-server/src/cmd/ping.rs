@@ -93,6 +93,8 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
     let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(heartbeat));
     let mut watched = ids.clone();
     watched.push(HIERARCHY);
+    let mut baseline = Vec::new();
+    let mut look = true;
     loop {
         let notified = hub.notified();
         tokio::pin!(notified);
@@ -100,30 +102,35 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
         let cancelled = cancel.notified();
         tokio::pin!(cancelled);
         cancelled.as_mut().enable();
-        let store = ctx.state.store.clone();
-        let (account, device, check) = (
-            ctx.account.name.clone(),
-            ctx.device.device_id.clone(),
-            ids.clone(),
-        );
-        match blocking(move || pending(store.as_ref(), &account, &device, &check)).await {
-            Some(Ok(Pending::Hierarchy)) => {
-                ctx.notes.push("the folder hierarchy changed".into());
-                return reply(Response::new(Status::HIERARCHY_CHANGED));
+        if look {
+            // Taken before the store is read: a change the read misses
+            // moves a version past it, and the next wake reads again.
+            baseline = hub.versions(&watched);
+            let store = ctx.state.store.clone();
+            let (account, device, check) = (
+                ctx.account.name.clone(),
+                ctx.device.device_id.clone(),
+                ids.clone(),
+            );
+            match blocking(move || pending(store.as_ref(), &account, &device, &check)).await {
+                Some(Ok(Pending::Hierarchy)) => {
+                    ctx.notes.push("the folder hierarchy changed".into());
+                    return reply(Response::new(Status::HIERARCHY_CHANGED));
+                }
+                Some(Ok(Pending::Folders(changed))) if !changed.is_empty() => {
+                    ctx.notes.push(format!("changes in folders {changed:?}"));
+                    let folders = changed
+                        .iter()
+                        .filter_map(|f| CollectionId::new(f.to_string()).ok())
+                        .collect();
+                    return reply(Response {
+                        folders,
+                        ..Response::new(Status::CHANGES)
+                    });
+                }
+                Some(Ok(Pending::Folders(_))) => {}
+                _ => return reply(Response::new(Status::SERVER_ERROR)),
             }
-            Some(Ok(Pending::Folders(changed))) if !changed.is_empty() => {
-                ctx.notes.push(format!("changes in folders {changed:?}"));
-                let folders = changed
-                    .iter()
-                    .filter_map(|f| CollectionId::new(f.to_string()).ok())
-                    .collect();
-                return reply(Response {
-                    folders,
-                    ..Response::new(Status::CHANGES)
-                });
-            }
-            Some(Ok(Pending::Folders(_))) => {}
-            _ => return reply(Response::new(Status::SERVER_ERROR)),
         }
         if !ctx.state.hub.holds(&key, generation) {
             ctx.notes
@@ -145,6 +152,9 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 return reply(Response::new(Status::EXPIRED));
             }
         }
+        // The hub wakes every waiter of the account: the store is read
+        // again only when a watched folder or the hierarchy moved.
+        look = !hub.changed(&watched, &baseline).is_empty();
     }
 }
 

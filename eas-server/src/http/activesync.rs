@@ -75,9 +75,24 @@ pub async fn authenticate(
     else {
         return Err(unauthorized());
     };
-    let state2 = state.clone();
     let ip = peer.ip();
-    let outcome = tokio::task::spawn_blocking(move || check(&state2, &creds, ip)).await;
+    // Nearly every request logs in from the cache. On a miss, argon2 waits
+    // for one of `password_checks`; `check` looks in the cache again first,
+    // so the devices of one account that log in together cost one run.
+    let cached = {
+        let (state, creds) = (state.clone(), creds.clone());
+        tokio::task::spawn_blocking(move || cached_login(&state, &creds)).await
+    };
+    let outcome = match cached {
+        Ok(Some(account)) => Ok(AuthOutcome::Ok(account)),
+        _ => match state.password_checks.acquire().await {
+            Ok(_permit) => {
+                let state = state.clone();
+                tokio::task::spawn_blocking(move || check(&state, &creds, ip)).await
+            }
+            Err(_) => Ok(AuthOutcome::Denied),
+        },
+    };
     match outcome {
         Ok(AuthOutcome::Ok(account)) => Ok(account),
         Ok(AuthOutcome::Denied) => Err(unauthorized()),
@@ -92,11 +107,15 @@ pub async fn authenticate(
     }
 }
 
+/// The account of credentials that logged in recently.
+fn cached_login(state: &AppState, creds: &auth::Credentials) -> Option<Account> {
+    let name = state.logins.get(creds)?;
+    state.store.account(&name).ok().flatten()
+}
+
 fn check(state: &AppState, creds: &auth::Credentials, ip: std::net::IpAddr) -> AuthOutcome {
-    if let Some(name) = state.logins.get(creds) {
-        if let Ok(Some(account)) = state.store.account(&name) {
-            return AuthOutcome::Ok(account);
-        }
+    if let Some(account) = cached_login(state, creds) {
+        return AuthOutcome::Ok(account);
     }
     if let Some(wait) = state.throttle.locked_for(&creds.login, ip) {
         return AuthOutcome::Throttled(wait);

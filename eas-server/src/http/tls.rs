@@ -111,5 +111,12 @@ pub fn server_config(identity: Identity) -> anyhow::Result<Arc<ServerConfig>> {
         .with_single_cert(identity.chain, identity.key)
         .context("the TLS certificate and key do not match or are not supported")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // TLS 1.3 resumption by stateless tickets: phones reconnect after
+    // every network change, and a ticket spares both sides a full
+    // handshake. The ticket carries the session, so the server keeps
+    // nothing per phone; the default in-memory cache holds 256 sessions,
+    // which a fleet of thousands would churn through.
+    config.ticketer =
+        rustls::crypto::ring::Ticketer::new().context("making the TLS session ticket key")?;
     Ok(Arc::new(config))
 }

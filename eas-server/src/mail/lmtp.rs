@@ -484,7 +484,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
 
         let recipients = std::mem::take(&mut self.recipients);
-        self.sender = None;
+        let envelope_sender = self.sender.take().unwrap_or_default();
         if too_big {
             for r in &recipients {
                 let line = format!(
@@ -511,6 +511,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 Some(outcome) => outcome.clone(),
                 None => {
                     let outcome = self.deliver(&r.account, &raw, &summary).await;
+                    if matches!(outcome, Delivery::Stored(_)) {
+                        crate::mail::oof::after_delivery(
+                            self.state,
+                            &r.account,
+                            &envelope_sender,
+                            raw.clone(),
+                        );
+                    }
                     done.insert(r.account.clone(), outcome.clone());
                     outcome
                 }

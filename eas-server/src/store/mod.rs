@@ -5,17 +5,25 @@
 //! Every method is keyed by the account it concerns; nothing here answers a
 //! question about "any" account except the administrator's listings.
 
+pub mod directory;
 pub mod mailbox;
+pub mod outbox;
 mod records;
+mod redb_directory;
 mod redb_mailbox;
+mod redb_outbox;
 mod redb_store;
 mod redb_sync;
+#[cfg(test)]
+pub(crate) mod scratch;
 pub mod sync_state;
 
+pub use directory::{DirectoryEntry, DirectoryStore, EntryKind, TrustedCertificate};
 pub use mailbox::{
     Change, ChangeKind, FlagState, Folder, HierarchyChange, ItemUpdate, MailItem, MailSummary,
     Mailbox, NewMail,
 };
+pub use outbox::{Enqueued, Outbox, QueuedMail, QueuedRecipient, RecipientState};
 pub use records::{
     Access, Account, Device, HeldItem, OofMessage, OofSettings, PolicyState, RecoveryPassword,
     WipeKind, WipeState,
@@ -52,7 +60,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What the server keeps. Methods block (a write returns after its commit is
 /// on disk); async callers run them off the reactor.
-pub trait Store: Mailbox + SyncStates + Send + Sync + 'static {
+pub trait Store: Mailbox + SyncStates + DirectoryStore + Outbox + Send + Sync + 'static {
     /// Adds an account; fails if its name or e-mail address is taken.
     fn create_account(&self, account: &Account) -> StoreResult<()>;
     fn account(&self, name: &str) -> StoreResult<Option<Account>>;

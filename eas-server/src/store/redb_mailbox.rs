@@ -45,7 +45,7 @@ pub(super) fn open_tables(txn: &WriteTransaction) -> StoreResult<()> {
     Ok(())
 }
 
-fn next(
+pub(super) fn next(
     counters: &mut Table<'_, (&str, &str), u64>,
     account: &str,
     name: &str,
@@ -175,7 +175,7 @@ pub(super) fn purge_account(txn: &WriteTransaction, account: &str) -> StoreResul
     Ok(())
 }
 
-fn hash_bytes(hex: &str) -> StoreResult<Vec<u8>> {
+pub(super) fn hash_bytes(hex: &str) -> StoreResult<Vec<u8>> {
     (0..hex.len())
         .step_by(2)
         .map(|i| {
@@ -191,7 +191,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Stores raw MIME once per content, counting its users.
-fn retain_blob(txn: &WriteTransaction, raw: &[u8]) -> StoreResult<String> {
+pub(super) fn retain_blob(txn: &WriteTransaction, raw: &[u8]) -> StoreResult<String> {
     let hash: [u8; 32] = Sha256::digest(raw).into();
     let mut refs = txn.open_table(BLOB_REFS).map_err(backend)?;
     let count = refs
@@ -208,7 +208,7 @@ fn retain_blob(txn: &WriteTransaction, raw: &[u8]) -> StoreResult<String> {
     Ok(hex(&hash))
 }
 
-fn release_blob(txn: &WriteTransaction, hash: &[u8]) -> StoreResult<()> {
+pub(super) fn release_blob(txn: &WriteTransaction, hash: &[u8]) -> StoreResult<()> {
     let mut refs = txn.open_table(BLOB_REFS).map_err(backend)?;
     let count = refs.get(hash).map_err(backend)?.map_or(0, |v| v.value());
     if count <= 1 {
@@ -240,7 +240,11 @@ fn save_item(txn: &WriteTransaction, account: &str, item: &MailItem) -> StoreRes
     Ok(())
 }
 
-fn load_folder(txn: &WriteTransaction, account: &str, id: u32) -> StoreResult<Option<Folder>> {
+pub(super) fn load_folder(
+    txn: &WriteTransaction,
+    account: &str,
+    id: u32,
+) -> StoreResult<Option<Folder>> {
     let folders = txn.open_table(FOLDERS).map_err(backend)?;
     let found = folders.get((account, id)).map_err(backend)?;
     found.map(|v| decode(v.value())).transpose()
@@ -259,6 +263,49 @@ fn remove_item(txn: &WriteTransaction, account: &str, item: &MailItem) -> StoreR
     release_blob(txn, &hash_bytes(&item.blob)?)?;
     log_change(txn, account, item.folder, item.id, ChangeKind::Removed)?;
     Ok(())
+}
+
+/// Stores messages in a folder within `txn`: [`Mailbox::deliver`] without
+/// the commit, for writes that must land together with others.
+pub(super) fn deliver_in(
+    txn: &WriteTransaction,
+    account: &str,
+    folder: u32,
+    mails: &[NewMail<'_>],
+) -> StoreResult<Vec<MailItem>> {
+    if load_folder(txn, account, folder)?.is_none() {
+        return Err(StoreError::NotFound(format!("folder {folder}")));
+    }
+    let mut out = Vec::with_capacity(mails.len());
+    for mail in mails {
+        let blob = retain_blob(txn, mail.raw)?;
+        let id = next(
+            &mut txn.open_table(COUNTERS).map_err(backend)?,
+            account,
+            "item",
+            0,
+        )?;
+        let modseq = log_change(txn, account, folder, id, ChangeKind::Added)?;
+        let item = MailItem {
+            id,
+            folder,
+            modseq,
+            blob,
+            size: mail.raw.len() as u64,
+            received: mail.received,
+            read: mail.read,
+            flag: None,
+            categories: Vec::new(),
+            summary: mail.summary.clone(),
+        };
+        save_item(txn, account, &item)?;
+        txn.open_table(FOLDER_ITEMS)
+            .map_err(backend)?
+            .insert((account, folder, id), ())
+            .map_err(backend)?;
+        out.push(item);
+    }
+    Ok(out)
 }
 
 impl Mailbox for RedbStore {
@@ -442,40 +489,7 @@ impl Mailbox for RedbStore {
         mails: &[NewMail<'_>],
     ) -> StoreResult<Vec<MailItem>> {
         let txn = self.db.begin_write().map_err(backend)?;
-        let mut out = Vec::with_capacity(mails.len());
-        {
-            if load_folder(&txn, account, folder)?.is_none() {
-                return Err(StoreError::NotFound(format!("folder {folder}")));
-            }
-            for mail in mails {
-                let blob = retain_blob(&txn, mail.raw)?;
-                let id = next(
-                    &mut txn.open_table(COUNTERS).map_err(backend)?,
-                    account,
-                    "item",
-                    0,
-                )?;
-                let modseq = log_change(&txn, account, folder, id, ChangeKind::Added)?;
-                let item = MailItem {
-                    id,
-                    folder,
-                    modseq,
-                    blob,
-                    size: mail.raw.len() as u64,
-                    received: mail.received,
-                    read: mail.read,
-                    flag: None,
-                    categories: Vec::new(),
-                    summary: mail.summary.clone(),
-                };
-                save_item(&txn, account, &item)?;
-                txn.open_table(FOLDER_ITEMS)
-                    .map_err(backend)?
-                    .insert((account, folder, id), ())
-                    .map_err(backend)?;
-                out.push(item);
-            }
-        }
+        let out = deliver_in(&txn, account, folder, mails)?;
         txn.commit().map_err(backend)?;
         Ok(out)
     }
@@ -673,32 +687,11 @@ fn self_siblings(txn: &WriteTransaction, account: &str, parent: u32) -> StoreRes
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use crate::store::mailbox::{MailSummary, folder_type};
-    use crate::store::{Account, Store};
 
     fn store() -> (RedbStore, std::path::PathBuf) {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "eas-mbox-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = RedbStore::open(&dir.join("eas.redb")).unwrap();
-        for name in ["alice", "bob"] {
-            store
-                .create_account(&Account {
-                    name: name.into(),
-                    email: format!("{name}@example.com"),
-                    display_name: name.into(),
-                    password_hash: String::new(),
-                    created: 0,
-                    oof: Default::default(),
-                })
-                .unwrap();
-        }
-        (store, dir)
+        crate::store::scratch::with_accounts("mbox", &["alice", "bob"])
     }
 
     fn mail(raw: &[u8]) -> NewMail<'_> {

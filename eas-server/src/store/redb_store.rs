@@ -62,6 +62,8 @@ impl RedbStore {
             txn.open_table(TRACES).map_err(backend)?;
             super::redb_mailbox::open_tables(&txn)?;
             super::redb_sync::open_tables(&txn)?;
+            super::redb_directory::open_tables(&txn)?;
+            super::redb_outbox::open_tables(&txn)?;
         }
         txn.commit().map_err(backend)?;
         Ok(RedbStore { db })
@@ -175,6 +177,7 @@ impl Store for RedbStore {
         }
         super::redb_mailbox::purge_account(&txn, name)?;
         super::redb_sync::purge(&txn, name, None)?;
+        super::redb_outbox::purge_account(&txn, name)?;
         txn.commit().map_err(backend)
     }
 
