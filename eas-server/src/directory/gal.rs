@@ -43,11 +43,29 @@ pub fn properties(
     p
 }
 
+/// The most entries one GAL response carries (MS-ASCMD Range (Search):
+/// GAL, default range 0-99, "maximum results returned 100").
+pub const MAX_RESULTS: usize = 100;
+
 /// Search with Store GAL (MS-ASCMD 2.2.1.16): entries whose names or
-/// addresses start with the Query text, sorted by display name, the Range
-/// asked for (0-99 by default) with Total; a directory that does not
-/// answer gives the store Status 7 (the connection to the directory
-/// failed).
+/// addresses start with the Query text (case-insensitive), sorted by
+/// display name, the Range asked for (0-99 by default) with Total.
+///
+/// - The directory is always asked for the same number of entries
+///   (`[directory] max_results`, or the end of the range if that is
+///   further), so every page of one query is cut from the same sorted
+///   list, and one cached answer serves them all. Total is exact up to
+///   that number; beyond it, it is that number plus one (MS-ASCMD calls
+///   Total an estimate).
+/// - A range of more than 100 entries gets its first 100 and Status 12
+///   (the maximum range has been exceeded), as Store Mailbox does; so does
+///   a range that starts past the last match.
+/// - No match: no `Result` at all (MS-ASCMD Result (Search): the empty
+///   `Result` is the mailbox's, not the GAL's), Total 0.
+/// - An empty query, or conditions instead of text: Status 2 (one or more
+///   of the client's search parameters was invalid).
+/// - A directory that does not answer (down, or not within the LDAP
+///   time-out): Status 7, the connection failed.
 pub async fn search(
     ctx: &mut crate::cmd::Context<'_>,
     request: eas_proto::command::search::StoreRequest,
@@ -67,12 +85,12 @@ pub async fn search(
         return refused(SearchStatus::INVALID_REQUEST);
     }
     let options = request.options();
-    let range = options.range().unwrap_or(ResultRange { start: 0, end: 99 });
+    let asked = options.range().unwrap_or(ResultRange { start: 0, end: 99 });
     let picture = options.picture().is_some();
     let directory = &ctx.state.directory;
-    let limit = usize::from(range.end)
+    let limit = usize::from(asked.end)
         .saturating_add(1)
-        .min(directory.config.max_results.max(1));
+        .max(directory.config.max_results.max(1));
     let found = match directory.search(text, limit).await {
         Ok(m) => m,
         Err(e) => {
@@ -81,12 +99,30 @@ pub async fn search(
             return refused(SearchStatus::CONNECTION_FAILED);
         }
     };
-    let start = usize::from(range.start);
+    let mut status = SearchStatus::SUCCESS;
+    let start = usize::from(asked.start);
+    let mut take = asked.len();
+    if take > MAX_RESULTS {
+        take = MAX_RESULTS;
+        status = SearchStatus::END_OF_RANGE;
+        ctx.notes.push(format!(
+            "GAL Range {} is more than {MAX_RESULTS} entries; Status 12",
+            asked.as_text()
+        ));
+    }
+    if found.total > 0 && start >= found.entries.len() {
+        status = SearchStatus::END_OF_RANGE;
+        ctx.notes.push(format!(
+            "GAL Range {} starts past the {} matches; Status 12",
+            asked.as_text(),
+            found.entries.len()
+        ));
+    }
     let results: Vec<SearchResult> = found
         .entries
         .iter()
         .skip(start)
-        .take(range.len())
+        .take(take)
         .map(|e| SearchResult {
             properties: Some(properties(e, ctx.version, picture)),
             ..SearchResult::default()
@@ -109,7 +145,7 @@ pub async fn search(
         SearchResponse {
             status: SearchStatus::SUCCESS,
             store: Some(StoreResponse {
-                status: SearchStatus::SUCCESS,
+                status,
                 results,
                 range,
                 total: Some(u32::try_from(found.total).unwrap_or(u32::MAX)),
