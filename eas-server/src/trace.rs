@@ -5,14 +5,25 @@
 //!
 //! Credentials never reach a trace: the Authorization header's value is
 //! replaced before anything is written, and bodies hold no passwords.
+//!
+//! Certificates are shown by fingerprint: in ResolveRecipients and
+//! ValidateCert bodies, each `Certificate` and `MiniCertificate` is written
+//! as `sha256:<hex of the SHA-256 of its bytes> (<n> bytes)` instead of its
+//! base64 ([`for_trace`]), the fingerprint the commands' notes use when
+//! they say why a certificate was returned or not.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
+use base64::Engine as _;
+use eas_proto::codepages::{resolverecipients as rr, validatecert as vc};
+use eas_proto::wbxml::{Element, NodeRef, Tag};
 use hyper::HeaderMap;
+use sha2::Digest as _;
 
 use crate::time;
 
@@ -114,6 +125,55 @@ impl Traces {
             tracing::warn!(path = %path.display(), error = %e, "could not write a trace");
         }
     }
+}
+
+/// The document as a trace shows it: ResolveRecipients and ValidateCert
+/// with their certificate bodies shortened to fingerprints; any other
+/// command as it is (no copy).
+pub fn for_trace<'e, 'a>(el: &'e Element<'a>) -> Cow<'e, Element<'a>> {
+    if el.tag == rr::ResolveRecipients || el.tag == vc::ValidateCert {
+        Cow::Owned(shorten_certificates(el))
+    } else {
+        Cow::Borrowed(el)
+    }
+}
+
+fn is_certificate(tag: Tag) -> bool {
+    tag == rr::Certificate || tag == rr::MiniCertificate || tag == vc::Certificate
+}
+
+/// A certificate's bytes as the trace names them.
+pub fn fingerprint_text(bytes: &[u8]) -> String {
+    let hex: String = sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex} ({} bytes)", bytes.len())
+}
+
+fn shorten_certificates(el: &Element<'_>) -> Element<'static> {
+    if is_certificate(el.tag) {
+        if let Some(text) = el.text_content() {
+            let compact: String = text.split_whitespace().collect();
+            let shown = match base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
+                Ok(bytes) => fingerprint_text(&bytes),
+                Err(_) => format!("(not base64, {} characters)", text.len()),
+            };
+            return Element::text(el.tag, shown);
+        }
+        if let Some(bytes) = el.opaque_content() {
+            return Element::text(el.tag, fingerprint_text(bytes));
+        }
+    }
+    let mut out = Element::new(el.tag);
+    for node in el.nodes() {
+        match node {
+            NodeRef::Element(child) => out.push(shorten_certificates(child)),
+            NodeRef::Text(t) => out.push_text(t.to_owned()),
+            NodeRef::Opaque(d) => out.push_opaque(d.to_vec()),
+        }
+    }
+    out
 }
 
 fn write_headers(out: &mut String, headers: &HeaderMap) {

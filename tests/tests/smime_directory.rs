@@ -5,7 +5,9 @@
 //! certificates come back, byte for byte as published; mini certificates
 //! for CertificateRetrieval 3; the statuses for unknown, ambiguous and
 //! list recipients, MaxCertificates and MaxAmbiguousRecipients; and with
-//! slapd stopped, Status 6 at once rather than a hang.
+//! slapd stopped, Status 6 at once rather than a hang. The trace of
+//! ResolveRecipients and ValidateCert says why each certificate was
+//! returned or not, and shows certificates by fingerprint only.
 
 // Test code: a failed expectation is meant to panic.
 #![allow(
@@ -23,6 +25,7 @@ use eas_proto::command::resolverecipients::{
     AvailabilityRequest, CertificateRetrieval, Options, PictureRequest, RecipientResponse, Request,
     Response, Status,
 };
+use eas_proto::command::validatecert;
 use eas_proto::http::Command;
 use eas_tests::client::EasClient;
 use eas_tests::pki::{self, CrlServer};
@@ -204,6 +207,31 @@ fn check_directory(c: &EasClient) {
     assert_eq!(b.status, Status::CERTIFICATE_LIMIT);
     assert_eq!(b.certificate_count, Some(1), "one certificate not returned");
     assert!(b.certificates.is_empty());
+    // A recipient gets all its certificates or none: with room for one,
+    // Alice's two are not returned (Status 8, CertificateCount 2), and
+    // Bob's one still is.
+    let resp = resolve(
+        c,
+        &["alice@example.com", "bob@example.com"],
+        Options {
+            certificate_retrieval: Some(CertificateRetrieval::FULL),
+            max_certificates: Some(1),
+            ..Options::default()
+        },
+    );
+    let a = resp.responses[0].recipients[0]
+        .certificates
+        .clone()
+        .unwrap();
+    assert_eq!(a.status, Status::CERTIFICATE_LIMIT);
+    assert_eq!(a.certificate_count, Some(2));
+    assert!(a.certificates.is_empty());
+    let b = resp.responses[1].recipients[0]
+        .certificates
+        .clone()
+        .unwrap();
+    assert_eq!(b.status, Status::SUCCESS);
+    assert_eq!(b.certificates, vec![pki::der("bob")]);
 
     // Free/busy and photos: their statuses until calendar and photos exist.
     let resp = resolve(
@@ -326,5 +354,143 @@ fn with_slapd_stopped_the_answer_is_status_6_at_once() {
         started.elapsed() < Duration::from_secs(10),
         "answered after {:?}",
         started.elapsed()
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_trace_says_why_of_every_certificate_by_fingerprint() {
+    let crl = CrlServer::start();
+    let mut server = TestServer::with_config(&base_config(&crl, ""));
+    server.add_user("alice", "alice@example.com", ALICE_PASSWORD);
+    let dir = TempDir::new("trace-ldif");
+    let path = dir.path().join("people.ldif");
+    std::fs::write(&path, pki::ldif(BASE_DN)).unwrap();
+    server.cli_ok(&["directory", "import", path.to_str().unwrap()], "");
+    server.start();
+    server.cli_ok(&["trace", "on", "alice"], "");
+    let c = client(&server);
+
+    let resp = resolve(
+        &c,
+        &[
+            "alice@example.com",
+            "carol@example.com",
+            "erin@example.com",
+            "grace@example.com",
+            "team@example.com",
+        ],
+        certs(CertificateRetrieval::FULL),
+    );
+    assert_eq!(resp.responses.len(), 5);
+    let resp = resolve(
+        &c,
+        &["bob@example.com", "alice@example.com"],
+        Options {
+            certificate_retrieval: Some(CertificateRetrieval::FULL),
+            max_certificates: Some(1),
+            ..Options::default()
+        },
+    );
+    assert_eq!(resp.responses.len(), 2);
+    let req = validatecert::Request {
+        chain: vec![],
+        certificates: vec![
+            pki::b64(&pki::der("bob")),
+            pki::b64(&pki::der("erin-revoked")),
+        ],
+        check_crl: true,
+    };
+    let reply = c.post_element(Command::VALIDATE_CERT, &req.to_element());
+    let statuses = validatecert::Response::from_element(&reply.element())
+        .unwrap()
+        .certificates;
+    assert_eq!(statuses.len(), 2);
+
+    let dir = server.data().join("traces/alice/smime1");
+    let logs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let trace = std::fs::read_to_string(&logs[0]).unwrap();
+
+    let fp = |name: &str| format!("sha256:{}", sha256_hex(&pki::der(name)));
+    // No certificate body anywhere: not in the responses, not in
+    // ValidateCert's request.
+    for name in ["alice", "alice-pss", "bob", "erin-revoked", "carol-expired"] {
+        let body = pki::b64(&pki::der(name));
+        assert!(
+            !trace.contains(&body[..64]),
+            "{name}'s certificate body is in the trace:\n{trace}"
+        );
+    }
+    // The response and the request show them by fingerprint and size.
+    let shown = |name: &str| {
+        format!(
+            "<Certificate>{} ({} bytes)</Certificate>",
+            fp(name),
+            pki::der(name).len()
+        )
+    };
+    for name in ["alice", "alice-pss", "bob", "erin-revoked"] {
+        assert!(trace.contains(&shown(name)), "no {}\n{trace}", shown(name));
+    }
+    // Why, for each certificate considered.
+    let line =
+        |who: &str, name: &str, why: &str| format!("# {who}: certificate {}: {why}", fp(name));
+    let expected = [
+        line("alice@example.com", "alice", "valid, returned in full"),
+        line("alice@example.com", "alice-pss", "valid, returned in full"),
+        // alice.der is also in her bundle.
+        format!(
+            "# alice@example.com: certificate {} in userCertificate again: considered once",
+            fp("alice")
+        ),
+        line(
+            "carol@example.com",
+            "carol-expired",
+            "not returned: the certificate expired",
+        ),
+        line(
+            "erin@example.com",
+            "erin-revoked",
+            "not returned: the certificate is revoked",
+        ),
+        line(
+            "grace@example.com",
+            "grace-wrongaddr",
+            "not returned: the certificate is for",
+        ),
+        // The list: bob's is returned, alice's newest, not the other.
+        line("bob@example.com", "bob", "valid, returned in full"),
+        // MaxCertificates 1: bob's is returned, alice's two are not.
+        line(
+            "alice@example.com",
+            "alice",
+            "valid, not returned: MaxCertificates reached",
+        ),
+        line(
+            "alice@example.com",
+            "alice-pss",
+            "valid, not returned: MaxCertificates reached",
+        ),
+        format!("# certificate #1 {}: valid", fp("bob")),
+        format!("# certificate #2 {}: status ", fp("erin-revoked")),
+    ];
+    for e in &expected {
+        assert!(trace.contains(e.as_str()), "no {e:?} in\n{trace}");
+    }
+    // The list's older certificate of alice's, said not returned.
+    assert!(
+        trace.contains("is a list member, who gets only the newest valid certificate"),
+        "{trace}"
     );
 }

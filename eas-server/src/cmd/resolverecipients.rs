@@ -7,7 +7,14 @@
 //! the recipient's address (chain, usage, revocation), and only the valid
 //! ones returned; a distribution list returns each member's newest valid
 //! certificate. The trace says, for every certificate considered, why it
-//! was returned or not, by fingerprint.
+//! was returned or not (the check that failed, MaxCertificates, a list
+//! member's older certificate), by its SHA-256 fingerprint; the trace's
+//! copy of the response shows the certificates by the same fingerprints
+//! (`trace::for_trace`).
+//!
+//! MaxCertificates counts over the whole response and a recipient gets
+//! all of its valid certificates or none: one that would pass the limit
+//! gets Status 8 and CertificateCount, the number not returned.
 //!
 //! Availability and Picture are answered with their statuses (163, no
 //! free/busy data; 173, no photo) until calendar and photos exist. The
@@ -194,20 +201,23 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
     Outcome::Wbxml(response.to_element())
 }
 
-/// MaxCertificates counts over the whole response.
+/// MaxCertificates counts over the whole response, and a recipient gets
+/// all of its certificates or none (MS-ASCMD 2.2.3.101: "no individual
+/// recipient receives an incomplete set of certificates").
 struct CertificateBudget {
     left: Option<u32>,
 }
 
 impl CertificateBudget {
-    fn take(&mut self) -> bool {
+    /// Takes `n` certificates if that many are left.
+    fn take(&mut self, n: u32) -> bool {
         match &mut self.left {
             None => true,
-            Some(0) => false,
-            Some(n) => {
-                *n -= 1;
+            Some(left) if *left >= n => {
+                *left -= n;
                 true
             }
+            Some(_) => false,
         }
     }
 }
@@ -233,7 +243,11 @@ async fn resolved(
         Some(match &members {
             None => {
                 let valid = valid_certificates(ctx, directory, entry).await;
-                certificates_element(valid, None, retrieval, budget)
+                let valid = valid
+                    .into_iter()
+                    .map(|c| (entry.email.clone(), c))
+                    .collect();
+                certificates_element(ctx, valid, None, retrieval, budget)
             }
             Some(members) => {
                 // Each member's newest valid certificate.
@@ -241,12 +255,21 @@ async fn resolved(
                 for m in members {
                     let mut mine = valid_certificates(ctx, directory, m).await;
                     mine.sort_by_key(|c| std::cmp::Reverse(c.not_before()));
-                    if let Some(first) = mine.into_iter().next() {
-                        valid.push(first);
+                    let mut mine = mine.into_iter();
+                    if let Some(first) = mine.next() {
+                        valid.push((m.email.clone(), first));
+                    }
+                    for older in mine {
+                        ctx.notes.push(format!(
+                            "{}: certificate sha256:{}: not returned: {} is a list member, who gets only the newest valid certificate",
+                            m.email,
+                            older.fingerprint(),
+                            m.email
+                        ));
                     }
                 }
                 let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
-                certificates_element(valid, Some(count), retrieval, budget)
+                certificates_element(ctx, valid, Some(count), retrieval, budget)
             }
         })
     };
@@ -279,8 +302,12 @@ async fn resolved(
     })
 }
 
+/// The `Certificates` element of one recipient (a person, or a list with
+/// `recipient_count` members) from the valid certificates found, each
+/// with whose it is; the trace says of each whether it was returned.
 fn certificates_element(
-    valid: Vec<Certificate>,
+    ctx: &mut Context<'_>,
+    valid: Vec<(String, Certificate)>,
     recipient_count: Option<u32>,
     retrieval: CertificateRetrieval,
     budget: &mut CertificateBudget,
@@ -291,26 +318,35 @@ fn certificates_element(
         c.recipient_count = recipient_count;
         return c;
     }
+    let count = u32::try_from(valid.len()).unwrap_or(u32::MAX);
     let mut out = Certificates::status(Status::SUCCESS);
     out.recipient_count = recipient_count;
-    let mut not_returned = 0u32;
-    for cert in &valid {
-        if !budget.take() {
-            not_returned += 1;
-            continue;
+    out.certificate_count = Some(count);
+    if !budget.take(count) {
+        // Status 8: none of them, and CertificateCount says how many were
+        // not returned.
+        out.status = Status::CERTIFICATE_LIMIT;
+        for (who, cert) in &valid {
+            ctx.notes.push(format!(
+                "{who}: certificate sha256:{}: valid, not returned: MaxCertificates reached ({count} would pass it); Status 8",
+                cert.fingerprint()
+            ));
         }
-        if retrieval == CertificateRetrieval::MINI {
+        return out;
+    }
+    for (who, cert) in &valid {
+        let form = if retrieval == CertificateRetrieval::MINI {
             out.mini_certificates
                 .push(MiniCertificate::from_certificate(cert).bytes().to_vec());
+            "as a mini certificate"
         } else {
             out.certificates.push(cert.der().to_vec());
-        }
-    }
-    if not_returned > 0 {
-        out.status = Status::CERTIFICATE_LIMIT;
-        out.certificate_count = Some(not_returned);
-    } else {
-        out.certificate_count = Some(u32::try_from(valid.len()).unwrap_or(u32::MAX));
+            "in full"
+        };
+        ctx.notes.push(format!(
+            "{who}: certificate sha256:{}: valid, returned {form}",
+            cert.fingerprint()
+        ));
     }
     out
 }
@@ -343,7 +379,13 @@ async fn valid_certificates(
                         if !intermediates.contains(&c) {
                             intermediates.push(c);
                         }
-                    } else if !candidates.contains(&c) {
+                    } else if candidates.contains(&c) {
+                        ctx.notes.push(format!(
+                            "{}: certificate sha256:{} in {attribute} again: considered once",
+                            entry.email,
+                            c.fingerprint()
+                        ));
+                    } else {
                         candidates.push(c);
                     }
                 }
@@ -375,25 +417,19 @@ async fn valid_certificates(
             .await;
         let fp = cert.fingerprint();
         match verdict {
-            Ok(_) => {
-                ctx.notes.push(format!(
-                    "{}: certificate {fp}: valid, returned",
-                    entry.email
-                ));
-                valid.push(cert);
-            }
+            Ok(_) => valid.push(cert),
             Err(Rejection::CrlUnreachable(urls))
                 if smime.crl_config.unknown_status == UnknownStatus::Accept =>
             {
                 ctx.notes.push(format!(
-                    "{}: certificate {fp}: returned although its CRL cannot be fetched ({})",
+                    "{}: certificate sha256:{fp}: accepted although its CRL cannot be fetched ({}): [crl] unknown_status = \"accept\"",
                     entry.email,
                     urls.join(", ")
                 ));
                 valid.push(cert);
             }
             Err(why) => ctx.notes.push(format!(
-                "{}: certificate {fp}: not returned: {why}",
+                "{}: certificate sha256:{fp}: not returned: {why}",
                 entry.email
             )),
         }

@@ -106,13 +106,16 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
             .await
         {
             Ok(_) => {
-                ctx.notes.push(format!("certificate #{n} {fp}: valid"));
+                ctx.notes
+                    .push(format!("certificate #{n} sha256:{fp}: valid"));
                 Status::SUCCESS
             }
             Err(why) => {
                 let status = status_for(&why);
-                ctx.notes
-                    .push(format!("certificate #{n} {fp}: status {}: {why}", status.0));
+                ctx.notes.push(format!(
+                    "certificate #{n} sha256:{fp}: status {}: {why}",
+                    status.0
+                ));
                 status
             }
         };

@@ -434,7 +434,7 @@ async fn run(
         match Element::decode(body, limits) {
             Ok(el) => {
                 if ex.traced {
-                    ex.request_xml = xml::to_xml(&el);
+                    ex.request_xml = xml::to_xml(&crate::trace::for_trace(&el));
                 }
                 Some(el)
             }
@@ -497,7 +497,10 @@ fn respond(ex: &mut Exchange<'_>, outcome: Outcome) -> Response<Body> {
                 resp.headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static(WBXML));
                 if ex.traced {
-                    ex.notes.push(format!("response:\n{}", xml::to_xml(&el)));
+                    ex.notes.push(format!(
+                        "response:\n{}",
+                        xml::to_xml(&crate::trace::for_trace(&el))
+                    ));
                 }
                 resp
             }
