@@ -275,38 +275,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 }
                 Ok(Ok(Piece::Line)) => {}
             }
-            let text = line.strip_suffix(b"\n").unwrap_or(&line);
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
-            let Ok(text) = std::str::from_utf8(text) else {
-                self.refuse("500 5.5.2 a command is ASCII").await?;
-                continue;
-            };
-            let (verb, args) = text.split_once(' ').unwrap_or((text, ""));
-            let args = args.trim();
-            match verb.to_ascii_uppercase().as_str() {
-                "LHLO" => self.lhlo(args).await?,
-                "HELO" | "EHLO" => {
-                    self.refuse("500 5.5.1 this is LMTP: say LHLO").await?;
+            let command = match parse_command(&line) {
+                Ok(command) => command,
+                Err(refusal) => {
+                    self.refuse(&refusal.reply()).await?;
+                    continue;
                 }
-                "MAIL" => self.mail(args).await?,
-                "RCPT" => self.rcpt(args).await?,
-                "DATA" => self.data(args).await?,
-                "RSET" => {
+            };
+            match command {
+                Command::Lhlo => self.lhlo().await?,
+                Command::Mail { from, size } => self.mail(from, size).await?,
+                Command::Rcpt { to } => self.rcpt(to).await?,
+                Command::Data => self.data().await?,
+                Command::Rset => {
                     self.reset();
                     self.reply("250 2.0.0 OK").await?;
                 }
-                "NOOP" => self.reply("250 2.0.0 OK").await?,
-                "VRFY" => {
+                Command::Noop => self.reply("250 2.0.0 OK").await?,
+                Command::Vrfy => {
                     self.reply("252 2.5.0 cannot VRFY, but give RCPT a try")
                         .await?;
                 }
-                "QUIT" => {
+                Command::Quit => {
                     let bye = format!("221 2.0.0 {} closing the connection", self.host);
                     self.reply(&bye).await?;
                     self.flush().await?;
                     return Ok(());
                 }
-                _ => self.refuse("500 5.5.2 command not recognized").await?,
             }
         }
     }
@@ -331,10 +326,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
     }
 
-    async fn lhlo(&mut self, args: &str) -> Result<(), End> {
-        if args.is_empty() {
-            return self.refuse("501 5.5.4 LHLO needs a domain").await;
-        }
+    async fn lhlo(&mut self) -> Result<(), End> {
         self.reset();
         self.greeted = true;
         let max = self.state.config.lmtp.max_message_bytes;
@@ -345,58 +337,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         Ok(self.reply(&text).await?)
     }
 
-    async fn mail(&mut self, args: &str) -> Result<(), End> {
+    async fn mail(&mut self, from: &str, size: Option<u64>) -> Result<(), End> {
         if !self.greeted {
             return self.refuse("503 5.5.1 say LHLO first").await;
         }
         if self.sender.is_some() {
             return self.refuse("503 5.5.1 a transaction is already open").await;
         }
-        let Some((address, params)) = strip_keyword(args, "FROM:").and_then(parse_path) else {
-            return self.refuse("501 5.5.4 syntax: MAIL FROM:<address>").await;
-        };
-        for param in params.split_whitespace() {
-            let (key, value) = param.split_once('=').unwrap_or((param, ""));
-            match key.to_ascii_uppercase().as_str() {
-                "SIZE" => {
-                    let max = self.state.config.lmtp.max_message_bytes;
-                    match value.parse::<u64>() {
-                        Ok(size) if size > max as u64 => {
-                            let line = format!(
-                                "552 5.3.4 the message is larger than the limit of {max} bytes"
-                            );
-                            return self.refuse(&line).await;
-                        }
-                        Ok(_) => {}
-                        Err(_) => return self.refuse("501 5.5.4 SIZE needs a number").await,
-                    }
-                }
-                "BODY"
-                    if value.eq_ignore_ascii_case("7BIT")
-                        || value.eq_ignore_ascii_case("8BITMIME") => {}
-                _ => {
-                    let line = format!("555 5.5.4 unsupported parameter {key}");
-                    return self.refuse(&line).await;
-                }
-            }
+        let max = self.state.config.lmtp.max_message_bytes;
+        if size.is_some_and(|size| size > max as u64) {
+            let line = format!("552 5.3.4 the message is larger than the limit of {max} bytes");
+            return self.refuse(&line).await;
         }
-        self.sender = Some(address.to_owned());
+        self.sender = Some(from.to_owned());
         Ok(self.reply("250 2.1.0 sender OK").await?)
     }
 
-    async fn rcpt(&mut self, args: &str) -> Result<(), End> {
+    async fn rcpt(&mut self, address: &str) -> Result<(), End> {
         if self.sender.is_none() {
             return self.refuse("503 5.5.1 need MAIL first").await;
-        }
-        let Some((address, params)) = strip_keyword(args, "TO:").and_then(parse_path) else {
-            return self.refuse("501 5.5.4 syntax: RCPT TO:<address>").await;
-        };
-        if address.is_empty() {
-            return self.refuse("501 5.1.3 an empty recipient").await;
-        }
-        if let Some(param) = params.split_whitespace().next() {
-            let line = format!("555 5.5.4 unsupported parameter {param}");
-            return self.refuse(&line).await;
         }
         if self.recipients.len() >= self.state.config.lmtp.max_recipients.max(1) {
             return Ok(self.reply("452 4.5.3 too many recipients").await?);
@@ -430,10 +389,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
     }
 
-    async fn data(&mut self, args: &str) -> Result<(), End> {
-        if !args.is_empty() {
-            return self.refuse("501 5.5.4 DATA takes no arguments").await;
-        }
+    async fn data(&mut self) -> Result<(), End> {
         if self.sender.is_none() {
             return self.refuse("503 5.5.1 need MAIL first").await;
         }
@@ -581,6 +537,123 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             }
         }
     }
+}
+
+/// One LMTP command line, read (RFC 2033 4, RFC 5321 4.1). What it may do
+/// depends on the conversation so far; that is the session's business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command<'a> {
+    /// `LHLO domain`: the domain is not checked, only required.
+    Lhlo,
+    /// `MAIL FROM:<path>`, with the `SIZE=` the sender declared.
+    Mail {
+        from: &'a str,
+        size: Option<u64>,
+    },
+    /// `RCPT TO:<address>`, the address never empty.
+    Rcpt {
+        to: &'a str,
+    },
+    Data,
+    Rset,
+    Noop,
+    Vrfy,
+    Quit,
+}
+
+/// Why a command line was refused, before the conversation's state is
+/// looked at. Each becomes one reply line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("500 5.5.2 a command is ASCII")]
+    NotText,
+    #[error("500 5.5.2 command not recognized")]
+    Unknown,
+    #[error("500 5.5.1 this is LMTP: say LHLO")]
+    SmtpGreeting,
+    #[error("501 5.5.4 LHLO needs a domain")]
+    NoDomain,
+    #[error("501 5.5.4 syntax: MAIL FROM:<address>")]
+    MailSyntax,
+    #[error("501 5.5.4 SIZE needs a number")]
+    BadSize,
+    #[error("501 5.5.4 syntax: RCPT TO:<address>")]
+    RcptSyntax,
+    #[error("501 5.1.3 an empty recipient")]
+    EmptyRecipient,
+    #[error("555 5.5.4 unsupported parameter {0}")]
+    Parameter(String),
+    #[error("501 5.5.4 DATA takes no arguments")]
+    DataArguments,
+}
+
+impl Refusal {
+    /// The reply line, without its CRLF.
+    pub fn reply(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// Reads one command line, with or without its CRLF. Public so that the
+/// fuzz target (fuzz/fuzz_targets/lmtp_command.rs) reaches it: every byte
+/// of it comes from the peer.
+pub fn parse_command(line: &[u8]) -> Result<Command<'_>, Refusal> {
+    let text = line.strip_suffix(b"\n").unwrap_or(line);
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    let text = std::str::from_utf8(text).map_err(|_| Refusal::NotText)?;
+    let (verb, args) = text.split_once(' ').unwrap_or((text, ""));
+    let args = args.trim();
+    let verb = verb.to_ascii_uppercase();
+    Ok(match verb.as_str() {
+        "LHLO" if args.is_empty() => return Err(Refusal::NoDomain),
+        "LHLO" => Command::Lhlo,
+        "HELO" | "EHLO" => return Err(Refusal::SmtpGreeting),
+        "MAIL" => {
+            let (from, params) = strip_keyword(args, "FROM:")
+                .and_then(parse_path)
+                .ok_or(Refusal::MailSyntax)?;
+            Command::Mail {
+                from,
+                size: mail_parameters(params)?,
+            }
+        }
+        "RCPT" => {
+            let (to, params) = strip_keyword(args, "TO:")
+                .and_then(parse_path)
+                .ok_or(Refusal::RcptSyntax)?;
+            if to.is_empty() {
+                return Err(Refusal::EmptyRecipient);
+            }
+            if let Some(param) = params.split_whitespace().next() {
+                return Err(Refusal::Parameter(param.to_owned()));
+            }
+            Command::Rcpt { to }
+        }
+        "DATA" if !args.is_empty() => return Err(Refusal::DataArguments),
+        "DATA" => Command::Data,
+        "RSET" => Command::Rset,
+        "NOOP" => Command::Noop,
+        "VRFY" => Command::Vrfy,
+        "QUIT" => Command::Quit,
+        _ => return Err(Refusal::Unknown),
+    })
+}
+
+/// MAIL's parameters: SIZE (RFC 1870) and BODY (RFC 6152) are known; the
+/// declared size, if any, is returned.
+fn mail_parameters(params: &str) -> Result<Option<u64>, Refusal> {
+    let mut size = None;
+    for param in params.split_whitespace() {
+        let (key, value) = param.split_once('=').unwrap_or((param, ""));
+        match key.to_ascii_uppercase().as_str() {
+            "SIZE" => size = Some(value.parse::<u64>().map_err(|_| Refusal::BadSize)?),
+            "BODY"
+                if value.eq_ignore_ascii_case("7BIT") || value.eq_ignore_ascii_case("8BITMIME") => {
+            }
+            _ => return Err(Refusal::Parameter(key.to_owned())),
+        }
+    }
+    Ok(size)
 }
 
 /// `args` after a keyword such as `FROM:`, in any case.
@@ -784,6 +857,32 @@ mod tests {
         assert!(out.contains("354 "), "{out}");
         assert!(!out.contains("2.0.0"), "{out}");
         assert!(state.store.folder_items("alice", 1).unwrap().is_empty());
+    }
+
+    #[test]
+    fn commands_are_read_before_the_state_is_looked_at() {
+        assert_eq!(parse_command(b"lhlo x\r\n"), Ok(Command::Lhlo));
+        assert_eq!(parse_command(b"LHLO\r\n"), Err(Refusal::NoDomain));
+        assert_eq!(
+            parse_command(b"MAIL FROM:<a@b.c> SIZE=12 body=8bitmime\r\n"),
+            Ok(Command::Mail {
+                from: "a@b.c",
+                size: Some(12)
+            })
+        );
+        assert_eq!(parse_command(b"MAIL FROM:<> SIZE=x"), Err(Refusal::BadSize));
+        assert_eq!(
+            parse_command(b"MAIL FROM:<> AUTH=<>"),
+            Err(Refusal::Parameter("AUTH".into()))
+        );
+        assert_eq!(parse_command(b"RCPT TO:<>\n"), Err(Refusal::EmptyRecipient));
+        assert_eq!(
+            parse_command(b"RCPT TO:<a@b.c> NOTIFY=NEVER").map_err(|r| r.reply()),
+            Err("555 5.5.4 unsupported parameter NOTIFY=NEVER".into())
+        );
+        assert_eq!(parse_command(b"DATA x"), Err(Refusal::DataArguments));
+        assert_eq!(parse_command(b"\xff\r\n"), Err(Refusal::NotText));
+        assert_eq!(parse_command(b""), Err(Refusal::Unknown));
     }
 
     #[test]
