@@ -20,6 +20,7 @@ pub mod client;
 pub mod libwbxml2;
 pub mod mail;
 pub mod pki;
+pub mod postfix;
 pub mod server;
 pub mod slapd;
 pub mod smime;

@@ -22,8 +22,9 @@ fn openssl() -> PathBuf {
 /// CRLF throughout, and a message with bare LFs cannot cross SMTP DATA
 /// unchanged. Line ends of base64 text carry no data, and the signed part of
 /// a multipart/signed is canonicalised to CRLF before it is hashed
-/// (RFC 8551 3.1.1), so this changes no signature.
-fn crlf_throughout(raw: &[u8]) -> Vec<u8> {
+/// (RFC 8551 3.1.1), so this changes no signature. It also turns a Maildir
+/// file (LF line ends) back into the message as it was on the wire.
+pub fn crlf_throughout(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + raw.len() / 64);
     let mut prev = 0u8;
     for &b in raw {

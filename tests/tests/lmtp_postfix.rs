@@ -3,11 +3,8 @@
 //! store holds is the submitted message with only Postfix's own Received
 //! header in front of it.
 //!
-//! Postfix runs as its own instance: a config_directory, queue_directory
-//! and data_directory in a temporary directory, listening on a free
-//! loopback port. Its master starts as root and its daemons run as the
-//! `postfix` user, as the Debian package sets them up, so the test must run
-//! as root (scripts/test and CI do).
+//! Postfix runs as its own instance (eas_tests::postfix), so the test must
+//! run as root (scripts/test and CI do).
 
 // Test code: a failed expectation is meant to panic.
 #![allow(
@@ -18,137 +15,43 @@
 )]
 
 use std::net::SocketAddr;
-use std::os::unix::fs::MetadataExt as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use eas_tests::mail::{MailClient, dot_stuff, free_port, mailbox_list, mailbox_show};
+use eas_tests::postfix::Postfix;
 use eas_tests::server::{ALICE_PASSWORD, TempDir, TestServer};
 
-/// A running Postfix instance; dropping it stops Postfix.
-struct Postfix {
-    postfix: PathBuf,
-    config: PathBuf,
-    maillog: PathBuf,
+/// Postfix relaying example.com to our LMTP port, and the address of its
+/// SMTP listener.
+struct Relay {
+    postfix: Postfix,
     smtp: SocketAddr,
 }
 
-impl Postfix {
-    fn start(dir: &Path, lmtp_port: u16) -> Postfix {
-        let postfix = ["/usr/sbin/postfix", "/usr/bin/postfix"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| eas_tests::require_tool("postfix", "postfix"));
-        assert_eq!(
-            std::fs::metadata("/proc/self").unwrap().uid(),
-            0,
-            "this test runs a Postfix instance, whose master must start as root \
-             (it drops to the postfix user): run the tests as root"
-        );
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-        assert!(
-            passwd.lines().any(|l| l.starts_with("postfix:")),
-            "there is no postfix user: reinstall the Debian package postfix"
-        );
-
-        let config = dir.join("conf");
-        let queue = dir.join("queue");
-        let data = dir.join("data");
-        for d in [&config, &queue, &data] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        // Postfix keeps its lock and caches in data_directory, as its user.
-        let chown = Command::new(eas_tests::require_tool("chown", "coreutils"))
-            .arg("postfix")
-            .arg(&data)
-            .status()
-            .unwrap();
-        assert!(chown.success(), "chown postfix {}", data.display());
+impl Relay {
+    fn start(dir: &Path, lmtp_port: u16) -> Relay {
         let smtp_port = free_port();
-        let maillog = dir.join("maillog");
-        let d = dir.display();
-        std::fs::write(
-            config.join("main.cf"),
-            format!(
-                "compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.test.invalid
+        let postfix = Postfix::start(
+            dir,
+            &format!(
+                "myhostname = mx.test.invalid
 mydomain = test.invalid
 myorigin = $mydomain
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
 relay_domains = example.com
 relay_transport = lmtp:inet:127.0.0.1:{lmtp_port}
-alias_maps =
-alias_database =
-local_header_rewrite_clients =
-maillog_file = {d}/maillog
-maillog_file_prefixes = {d}
-biff = no
 "
             ),
-        )
-        .unwrap();
-        // Every service Postfix needs, none chrooted.
-        std::fs::write(
-            config.join("master.cf"),
-            format!(
-                "127.0.0.1:{smtp_port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n -  0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n -  - trivial-rewrite
-bounce    unix  - - n -  0 bounce
-defer     unix  - - n -  0 bounce
-trace     unix  - - n -  0 bounce
-verify    unix  - - n -  1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -  - proxymap
-smtp      unix  - - n -  - smtp
-relay     unix  - - n -  - smtp
-showq     unix  n - n -  - showq
-error     unix  - - n -  - error
-retry     unix  - - n -  - error
-discard   unix  - - n -  - discard
-lmtp      unix  - - n -  - lmtp
-anvil     unix  - - n -  1 anvil
-scache    unix  - - n -  1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"
-            ),
-        )
-        .unwrap();
-        let out = Command::new(&postfix)
-            .arg("-c")
-            .arg(&config)
-            .arg("start")
-            .output()
-            .unwrap();
-        let instance = Postfix {
-            postfix,
-            config,
-            maillog,
-            smtp: SocketAddr::from(([127, 0, 0, 1], smtp_port)),
-        };
-        assert!(
-            out.status.success(),
-            "postfix start failed: {}{}\nmaillog:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            instance.log()
+            &format!("127.0.0.1:{smtp_port} inet n - n - - smtpd\n"),
         );
-        instance
+        Relay {
+            postfix,
+            smtp: SocketAddr::from(([127, 0, 0, 1], smtp_port)),
+        }
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.maillog).unwrap_or_default()
+        self.postfix.log()
     }
 
     /// An SMTP session with Postfix, once it accepts connections.
@@ -170,19 +73,6 @@ postlog   unix-dgram n - n - 1 postlogd
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
-        }
-    }
-}
-
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.postfix)
-            .arg("-c")
-            .arg(&self.config)
-            .arg("stop")
-            .output();
-        if std::thread::panicking() {
-            eprintln!("--- postfix maillog ---\n{}--- end ---", self.log());
         }
     }
 }
@@ -222,7 +112,7 @@ fn postfix_delivers_through_lmtp_byte_for_byte() {
     server.add_user("bob", "bob@example.com", "bob-secret");
     server.start();
     let dir = TempDir::new("postfix");
-    let postfix = Postfix::start(dir.path(), lmtp_port);
+    let postfix = Relay::start(dir.path(), lmtp_port);
 
     // 8-bit text, lines that start with dots, a lone dot, trailing spaces.
     let first: &[u8] = b"From: Sender <sender@example.org>\r\n\

@@ -10,8 +10,8 @@
 //! every byte of it, under those fields and the server's own Received
 //! line. openssl verifies or decrypts the Maildir file itself.
 //!
-//! Like lmtp_postfix.rs, Postfix runs as its own instance in a temporary
-//! directory, its master as root: the test must run as root.
+//! Postfix runs as its own instance (eas_tests::postfix), its master as
+//! root: the test must run as root.
 
 // Test code: a failed expectation is meant to panic.
 #![allow(
@@ -21,9 +21,7 @@
     clippy::indexing_slicing
 )]
 
-use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
 use eas_proto::ProtocolVersion;
@@ -32,136 +30,51 @@ use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::SyncKey;
 use eas_proto::http::Command;
 use eas_tests::mail::free_port;
+use eas_tests::postfix::{Postfix, give_to_postfix, postfix_ids};
 use eas_tests::server::{ALICE_PASSWORD, TempDir, TestServer};
-use eas_tests::smime::{Pki, body_of, message, text_entity};
+use eas_tests::smime::{Pki, body_of, crlf_throughout as crlf, message, text_entity};
 
-struct Postfix {
-    postfix: PathBuf,
-    config: PathBuf,
-    maillog: PathBuf,
+/// Postfix listening on a port with CHUNKING and one without, delivering
+/// mail for remote.test into one Maildir.
+struct Smarthost {
+    postfix: Postfix,
     maildir: PathBuf,
 }
 
-impl Postfix {
-    /// Postfix listening on `bdat_port` (CHUNKING offered) and `data_port`
-    /// (CHUNKING hidden), delivering mail for remote.test into one Maildir.
-    fn start(dir: &Path, bdat_port: u16, data_port: u16) -> Postfix {
-        let postfix = ["/usr/sbin/postfix", "/usr/bin/postfix"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| eas_tests::require_tool("postfix", "postfix"));
-        assert_eq!(
-            std::fs::metadata("/proc/self").unwrap().uid(),
-            0,
-            "this test runs a Postfix instance, whose master must start as root: run the tests as root"
-        );
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-        let entry = passwd
-            .lines()
-            .find(|l| l.starts_with("postfix:"))
-            .expect("there is no postfix user: reinstall the Debian package postfix");
-        let fields: Vec<&str> = entry.split(':').collect();
-        let (uid, gid) = (fields[2], fields[3]);
-
-        let config = dir.join("conf");
+impl Smarthost {
+    fn start(dir: &Path, bdat_port: u16, data_port: u16) -> Smarthost {
+        let (uid, gid) = postfix_ids();
         let vmail = dir.join("vmail");
-        for d in [&config, &dir.join("queue"), &dir.join("data"), &vmail] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        for d in [dir.join("data"), vmail.clone()] {
-            let chown = Process::new(eas_tests::require_tool("chown", "coreutils"))
-                .arg("postfix")
-                .arg(&d)
-                .status()
-                .unwrap();
-            assert!(chown.success(), "chown postfix {}", d.display());
-        }
+        give_to_postfix(&vmail);
         let d = dir.display();
-        std::fs::write(
-            config.join("main.cf"),
-            format!(
-                "compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.remote.test
+        let postfix = Postfix::start(
+            dir,
+            &format!(
+                "myhostname = mx.remote.test
 mydomain = remote.test
 myorigin = $mydomain
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
 virtual_mailbox_domains = remote.test
 virtual_mailbox_base = {d}/vmail
 virtual_mailbox_maps = static:mailbox/
 virtual_uid_maps = static:{uid}
 virtual_gid_maps = static:{gid}
 virtual_minimum_uid = 1
-alias_maps =
-alias_database =
-local_header_rewrite_clients =
-maillog_file = {d}/maillog
-maillog_file_prefixes = {d}
-biff = no
 "
             ),
-        )
-        .unwrap();
-        std::fs::write(
-            config.join("master.cf"),
-            format!(
+            &format!(
                 "127.0.0.1:{bdat_port} inet n - n - - smtpd
 127.0.0.1:{data_port} inet n - n - - smtpd -o smtpd_discard_ehlo_keywords=chunking
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n -  0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n -  - trivial-rewrite
-bounce    unix  - - n -  0 bounce
-defer     unix  - - n -  0 bounce
-trace     unix  - - n -  0 bounce
-verify    unix  - - n -  1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n -  - proxymap
-smtp      unix  - - n -  - smtp
-relay     unix  - - n -  - smtp
-showq     unix  n - n -  - showq
-error     unix  - - n -  - error
-retry     unix  - - n -  - error
-discard   unix  - - n -  - discard
-virtual   unix  - n n -  - virtual
-anvil     unix  - - n -  1 anvil
-scache    unix  - - n -  1 scache
-postlog   unix-dgram n - n - 1 postlogd
 "
             ),
-        )
-        .unwrap();
-        let out = Process::new(&postfix)
-            .arg("-c")
-            .arg(&config)
-            .arg("start")
-            .output()
-            .unwrap();
-        let instance = Postfix {
-            postfix,
-            config,
-            maillog: dir.join("maillog"),
-            maildir: vmail.join("mailbox"),
-        };
-        assert!(
-            out.status.success(),
-            "postfix start failed: {}{}\nmaillog:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            instance.log()
         );
-        instance
+        Smarthost {
+            postfix,
+            maildir: vmail.join("mailbox"),
+        }
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.maillog).unwrap_or_default()
+        self.postfix.log()
     }
 
     /// The messages in the Maildir, once there are `n`.
@@ -185,33 +98,6 @@ postlog   unix-dgram n - n - 1 postlogd
     }
 }
 
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Process::new(&self.postfix)
-            .arg("-c")
-            .arg(&self.config)
-            .arg("stop")
-            .output();
-        if std::thread::panicking() {
-            eprintln!("--- postfix maillog ---\n{}--- end ---", self.log());
-        }
-    }
-}
-
-/// LF line ends back to CRLF, as the message was on the wire.
-fn crlf(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
-    let mut prev = 0u8;
-    for &b in bytes {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    out
-}
-
 fn server(port: u16) -> TestServer {
     let mut server = TestServer::with_config(&format!(
         "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nhelo_name = \"eas.test\"\ntimeout_secs = 30\n[queue]\nretry_min_secs = 1\nretry_max_secs = 2\n"
@@ -225,7 +111,7 @@ fn server(port: u16) -> TestServer {
 fn postfix_relays_smime_into_a_maildir_byte_for_byte() {
     let dir = TempDir::new("smarthost");
     let (bdat_port, data_port) = (free_port(), free_port());
-    let postfix = Postfix::start(dir.path(), bdat_port, data_port);
+    let postfix = Smarthost::start(dir.path(), bdat_port, data_port);
     let pki = Pki::new();
     let alice_id = pki.user("alice", "alice@example.com");
     let carol_id = pki.user("carol", "carol@remote.test");
