@@ -19,6 +19,9 @@ use std::collections::HashSet;
 use eas_proto::ProtocolVersion;
 use eas_proto::codepages::{email as e, search as s};
 use eas_proto::command::airsyncbase::{BodyPreference, BodyType};
+use eas_proto::command::composemail::{
+    Kind, Request as ComposeRequest, Response as ComposeResponse, Source, Status as ComposeStatus,
+};
 use eas_proto::command::email::Email;
 use eas_proto::command::find::{
     Criterion, FindOptions, FindRequest, FindResponse, FindResult, FindStatus,
@@ -942,6 +945,84 @@ fn results_follow_the_mailbox_and_long_ids_are_the_accounts_own() {
             ItemOperationsStatus::NOT_FOUND
         );
     }
+
+    // A LongId names the source of SmartForward and SmartReply (MS-ASCMD
+    // 2.2.3.93.1): alice forwards the lunch message found by search to bob,
+    // and the server attaches the original, byte for byte.
+    let forward = |client: &EasClient, kind: Kind, client_id: &str, long_id: &str| {
+        let mut r = ComposeRequest::new(
+            kind,
+            client_id,
+            b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: Fwd: Lunch plans\r\n\r\nSee below.\r\n"
+                .to_vec(),
+        );
+        r.source = Some(Source {
+            long_id: Some(long_id.to_owned()),
+            ..Default::default()
+        });
+        let command = match kind {
+            Kind::SmartReply => Command::SMART_REPLY,
+            _ => Command::SMART_FORWARD,
+        };
+        client.post_element(command, &r.to_element())
+    };
+    let sent = forward(&c, Kind::SmartForward, "fwd-by-long-id", &alice_lunch);
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    assert!(
+        sent.body.is_empty(),
+        "{:?}",
+        ComposeResponse::from_element(&sent.element())
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let forwarded = loop {
+        if let Some((_, sid)) = server_ids(&bob, "1")
+            .into_iter()
+            .find(|(subject, _)| subject == "Fwd: Lunch plans")
+        {
+            break sid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the forward never reached bob"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut f = Fetch::new("Mailbox");
+    f.collection_id = Some(id("1"));
+    f.server_id = Some(forwarded);
+    f.options = Some(mime_options());
+    let reply = bob.post_element(
+        Command::ITEM_OPERATIONS,
+        &ItemOperationsRequest {
+            operations: vec![Operation::Fetch(Box::new(f))],
+        }
+        .to_element(),
+    );
+    let r = ItemOperationsResponse::from_element(&reply.element()).unwrap();
+    let Some(OperationResponse::Fetch(f)) = r.responses.into_iter().next() else {
+        panic!("no Fetch in the answer")
+    };
+    let mime = Email::from_element(f.properties.as_ref().unwrap())
+        .unwrap()
+        .body
+        .unwrap()
+        .data
+        .unwrap();
+    let original = lunch();
+    assert!(
+        mime.as_bytes()
+            .windows(original.len())
+            .any(|w| w == original.as_slice()),
+        "the original is not attached byte for byte:\n{mime}"
+    );
+    // Bob cannot reply to alice's message through its LongId.
+    let refused = forward(&bob, Kind::SmartReply, "reply-by-foreign-id", &alice_lunch);
+    assert_eq!(
+        ComposeResponse::from_element(&refused.element())
+            .unwrap()
+            .status,
+        ComposeStatus::ITEM_NOT_FOUND
+    );
 }
 
 // --- Find ---------------------------------------------------------------------

@@ -301,12 +301,28 @@ fn submit(store: &dyn Store, account: &Account, asked: &Asked, job: &Job) -> Res
     let original = match &asked.source {
         None => None,
         Some(SourceRef::LongId(id)) => {
-            return Err(refusal(
-                Status::ITEM_NOT_FOUND,
-                format!(
-                    "LongId {id:?}: Search results are not kept yet, so none can be replied to or forwarded"
-                ),
-            ));
+            // A LongId from Search or Find (MS-ASCMD 2.2.3.93.1) carries
+            // its own folder; it is checked against this account's key, so
+            // another account's LongId names nothing here.
+            let found = match crate::search::longid::item_id(account, id) {
+                Some(item) => store
+                    .item(&account.name, item)
+                    .map_err(|e| server_error("looking up the source", e))?,
+                None => None,
+            };
+            let raw = match found {
+                Some(i) => store
+                    .item_mime(&account.name, i.id)
+                    .map_err(|e| server_error("reading the source", e))?,
+                None => None,
+            };
+            let Some(raw) = raw else {
+                return Err(refusal(
+                    Status::ITEM_NOT_FOUND,
+                    format!("LongId {id:?}: no such item in this mailbox"),
+                ));
+            };
+            Some(raw)
         }
         Some(SourceRef::Item { folder, item }) => {
             let parsed = item
