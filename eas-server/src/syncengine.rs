@@ -160,7 +160,7 @@ pub fn next_batch(
             Ok(store.item(account, id)?.is_some_and(|i| i.folder == folder))
         };
         let keep = match op {
-            SentOp::Add(id) | SentOp::Change(id) => still_here(id)?,
+            SentOp::Add(id) | SentOp::Change(id) | SentOp::Replace(id) => still_here(id)?,
             SentOp::Delete(_) | SentOp::SoftDelete(_) => true,
         };
         if keep {
@@ -190,6 +190,7 @@ pub fn next_batch(
         return Ok(batch);
     }
     // Then the change log.
+    let synced_before = state.synced;
     let fetch = window.saturating_mul(2).saturating_add(64);
     let changes = store.changes(account, folder, state.synced, fetch)?;
     let exhausted = changes.len() < fetch;
@@ -203,7 +204,14 @@ pub fn next_batch(
         let in_folder = item.as_ref().filter(|i| i.folder == folder);
         let present = in_folder.is_some_and(|i| in_window(i, state.filter, now));
         let known = known_now.contains(scope, change.item)?;
-        let op = decide(change, present, in_folder.is_some(), known);
+        let op = decide(change, present, in_folder.is_some(), known).map(|op| match op {
+            // Content replaced since this device's position: the whole
+            // item, not only its flags.
+            SentOp::Change(id) if in_folder.is_some_and(|i| i.content_modseq > synced_before) => {
+                SentOp::Replace(id)
+            }
+            op => op,
+        });
         if let Some(op) = op {
             if batch.ops.len() >= window {
                 batch.more_available = true;
@@ -212,7 +220,7 @@ pub fn next_batch(
             match op {
                 SentOp::Add(id) => known_now.add(id),
                 SentOp::Delete(id) | SentOp::SoftDelete(id) => known_now.remove(id),
-                SentOp::Change(_) => {}
+                SentOp::Change(_) | SentOp::Replace(_) => {}
             }
             batch.ops.push(op);
         }
@@ -391,11 +399,7 @@ pub fn replay(state: &mut CollectionState, client_key: u32) -> Replay {
     }
     let mut ops = last.ops.clone();
     let held = match ops.len() {
-        0 | 1 => ops.pop().map(|op| match op {
-            SentOp::Add(id) | SentOp::Change(id) | SentOp::Delete(id) | SentOp::SoftDelete(id) => {
-                id
-            }
-        }),
+        0 | 1 => ops.pop().map(SentOp::item),
         n => {
             let rest = ops.split_off(n / 2);
             let mut deferred = rest;
@@ -551,6 +555,48 @@ mod tests {
         let (_, batch) = round(&store, "d1", &key, 50);
         assert_eq!(batch.ops, vec![SentOp::Delete(ids[1])]);
         assert_eq!(store.known_items("alice", "d1", 1).unwrap().len(), 12);
+        drop(store);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_replaced_content_goes_out_whole_once_then_flags_alone() {
+        let (store, dir) = setup();
+        let ids = deliver(&store, 1);
+        let Position::Initial(state) = position(&store, "alice", "d1", 1, "0", 0).unwrap() else {
+            panic!()
+        };
+        let (key, _) = round(&store, "d1", &wire_key(&state), 10);
+        let raw = b"Subject: edited\r\n\r\nnew body\r\n";
+        let before = store.item("alice", ids[0]).unwrap().unwrap();
+        let replaced = store
+            .replace_content(
+                "alice",
+                ids[0],
+                &crate::store::NewContent {
+                    raw,
+                    summary: MailSummary::default(),
+                    attachment_numbers: Default::default(),
+                },
+            )
+            .unwrap();
+        assert_eq!(replaced.content_modseq, replaced.modseq);
+        assert_ne!(replaced.blob, before.blob);
+        assert_eq!(store.item_mime("alice", ids[0]).unwrap().unwrap(), raw);
+        let (key, batch) = round(&store, "d1", &key, 10);
+        assert_eq!(batch.ops, vec![SentOp::Replace(ids[0])]);
+        store
+            .update_item(
+                "alice",
+                ids[0],
+                &ItemUpdate {
+                    read: Some(true),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let (_, batch) = round(&store, "d1", &key, 10);
+        assert_eq!(batch.ops, vec![SentOp::Change(ids[0])]);
         drop(store);
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -42,9 +42,7 @@ use eas_proto::command::items::{
     encode_multipart,
 };
 use eas_proto::wbxml::{Element, EncodeError, Writer};
-use mail_parser::decoders::base64::base64_decode;
-use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders as _, PartType};
+use mail_parser::MessageParser;
 use sha2::{Digest, Sha256};
 
 use super::moveitems::is_mail_folder;
@@ -356,8 +354,16 @@ fn attachment(
 ) -> StoreResult<Fetched> {
     let parsed = reference
         .split_once(':')
-        .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<usize>().ok()?)));
-    let raw = match parsed {
+        .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u32>().ok()?)));
+    // The number names an attachment, not a position: a draft's stay with
+    // their files as others are deleted (`MailItem::attachment_position`).
+    let position = match parsed {
+        Some((id, number)) => store
+            .item(account, id)?
+            .and_then(|item| Some((id, item.attachment_position(number)?))),
+        None => None,
+    };
+    let raw = match position {
         Some((id, _)) => store.item_mime(account, id)?,
         None => None,
     };
@@ -365,11 +371,14 @@ fn attachment(
     // inside the signature or the envelope.
     let found = raw
         .filter(|raw| !smime_core::classify(raw).is_smime())
-        .zip(parsed)
+        .zip(position)
         .and_then(|(raw, (_, index))| {
             let msg = MessageParser::default().parse(&raw)?;
             let part = msg.attachments().nth(index)?;
-            Some((content_type(part), attachment_bytes(&raw, part)))
+            Some((
+                content::attachment_content_type(part),
+                content::attachment_bytes(&raw, part),
+            ))
         });
     let Some((content_type, bytes)) = found else {
         return failed(
@@ -415,38 +424,6 @@ fn attachment(
         data,
     });
     Ok(out)
-}
-
-fn content_type(part: &MessagePart<'_>) -> String {
-    match part.content_type() {
-        Some(ct) => match ct.subtype() {
-            Some(sub) => format!("{}/{sub}", ct.ctype()),
-            None => ct.ctype().to_owned(),
-        },
-        None if part.is_message() => "message/rfc822".to_owned(),
-        None => "application/octet-stream".to_owned(),
-    }
-}
-
-/// An attachment's bytes with only the transfer encoding undone. A text
-/// part is cut from the stored MIME, so its charset stays as it was sent
-/// (`mail_parser` would hand it over converted to UTF-8).
-fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
-    if matches!(part.body, PartType::Text(_) | PartType::Html(_)) {
-        let body = usize::try_from(part.raw_body_offset())
-            .ok()
-            .zip(usize::try_from(part.raw_end_offset()).ok())
-            .and_then(|(s, e)| raw.get(s..e));
-        let decoded = body.and_then(|body| match part.encoding {
-            Encoding::None => Some(body.to_vec()),
-            Encoding::QuotedPrintable => quoted_printable_decode(body),
-            Encoding::Base64 => base64_decode(body),
-        });
-        if let Some(d) = decoded {
-            return d;
-        }
-    }
-    part.contents().to_vec()
 }
 
 fn empty_folder(
@@ -753,6 +730,8 @@ mod tests {
             flag: None,
             categories: vec![],
             summary: summarize(raw),
+            content_modseq: 0,
+            attachment_numbers: Default::default(),
         };
         let c = content::item_content(&item, raw, &BodyRequest::default(), ProtocolVersion::V16_1);
         assert_eq!(
@@ -775,6 +754,8 @@ mod tests {
             flag: None,
             categories: vec![],
             summary: summarize(raw),
+            content_modseq: 0,
+            attachment_numbers: Default::default(),
         };
         let request = BodyRequest {
             preferences: vec![eas_proto::command::airsyncbase::BodyPreference {
@@ -819,9 +800,12 @@ mod tests {
         let msg = MessageParser::default().parse(raw).unwrap();
         let parts: Vec<_> = msg.attachments().collect();
         assert_eq!(parts.len(), 2);
-        assert_eq!(attachment_bytes(raw, parts[0]), b"caf\xe9");
-        assert_eq!(content_type(parts[0]), "text/plain");
-        assert_eq!(attachment_bytes(raw, parts[1]), b"%PDF-1.4\n");
-        assert_eq!(content_type(parts[1]), "application/pdf");
+        assert_eq!(content::attachment_bytes(raw, parts[0]), b"caf\xe9");
+        assert_eq!(content::attachment_content_type(parts[0]), "text/plain");
+        assert_eq!(content::attachment_bytes(raw, parts[1]), b"%PDF-1.4\n");
+        assert_eq!(
+            content::attachment_content_type(parts[1]),
+            "application/pdf"
+        );
     }
 }

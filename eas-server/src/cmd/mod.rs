@@ -18,6 +18,7 @@ pub mod resolverecipients;
 pub mod search;
 pub mod settings;
 pub mod sync;
+mod sync_drafts;
 pub mod validatecert;
 
 use eas_proto::ProtocolVersion;

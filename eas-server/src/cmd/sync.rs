@@ -16,7 +16,7 @@ use eas_proto::command::sync::{
 };
 use eas_proto::wbxml::Element;
 
-use super::{Context, Outcome, blocking, note_bad_request};
+use super::{Context, Outcome, blocking, note_bad_request, sync_drafts};
 use crate::mail::content::{self, BodyRequest, ChosenBody};
 use crate::store::mailbox::{FlagState, folder_type};
 use crate::store::{ItemUpdate, MailItem, SavedOptions, SavedResponse, SentOp, Store, StoreResult};
@@ -496,7 +496,9 @@ fn collection(
             let mut known = Known::default();
             let mut skip = HashSet::new();
             let position_before = (state.synced, state.snapshot.len());
-            let responses = apply_client_commands(scope, c, &mut known, &mut skip, notes, touched)?;
+            let drafts = version >= ProtocolVersion::V16_0 && folder.kind == folder_type::DRAFTS;
+            let responses =
+                apply_client_commands(scope, c, drafts, &mut known, &mut skip, notes, touched)?;
             let window = (c.window() as usize).min(*remaining);
             let batch = if c.wants_changes() {
                 syncengine::next_batch(scope, &mut state, window, &skip, &mut known)?
@@ -563,6 +565,11 @@ fn load_ops(store: &dyn Store, account: &str, ops: &[SentOp]) -> StoreResult<Vec
                     store.item_mime(account, *id)?,
                 ),
                 SentOp::Change(id) => (*op, store.item(account, *id)?, None),
+                SentOp::Replace(id) => (
+                    *op,
+                    store.item(account, *id)?,
+                    store.item_mime(account, *id)?,
+                ),
                 SentOp::Delete(_) | SentOp::SoftDelete(_) => (*op, None, None),
             })
         })
@@ -613,9 +620,12 @@ fn flag_state(flag: &eas_proto::command::email::Flag) -> Option<FlagState> {
 }
 
 /// Applies the client's Commands in order; returns the answers to send.
+/// `drafts`: the collection is Drafts at 16.0+, where a client writes
+/// whole items (`sync_drafts`).
 fn apply_client_commands(
     scope: Scope<'_>,
     c: &Collection,
+    drafts: bool,
     known: &mut Known,
     skip: &mut HashSet<u64>,
     notes: &mut Vec<String>,
@@ -639,6 +649,7 @@ fn apply_client_commands(
             ClientCommand::Change {
                 server_id,
                 application_data,
+                send,
                 ..
             } => {
                 let Some(item) = find(server_id)? else {
@@ -675,6 +686,14 @@ fn apply_client_commands(
                     skip.insert(updated.modseq);
                     touched.push(folder);
                 }
+                if drafts && (*send || sync_drafts::changes_content(&email)) {
+                    let applied = sync_drafts::change(scope, &item, &email, *send, notes)?;
+                    if let Some(modseq) = applied.modseq {
+                        skip.insert(modseq);
+                        touched.push(folder);
+                    }
+                    out.extend(applied.response);
+                }
             }
             ClientCommand::Delete { server_id, .. } => {
                 let Some(item) = find(server_id)? else {
@@ -700,7 +719,23 @@ fn apply_client_commands(
                 }
                 known.remove(item.id);
             }
+            ClientCommand::Add {
+                client_id,
+                application_data,
+                send,
+                class,
+            } if drafts && class.as_deref().is_none_or(|k| k == "Email") => {
+                let applied =
+                    sync_drafts::add(scope, client_id, application_data, *send, known, notes)?;
+                if let Some(modseq) = applied.modseq {
+                    skip.insert(modseq);
+                    touched.push(folder);
+                }
+                out.extend(applied.response);
+            }
             ClientCommand::Add { client_id, .. } => {
+                // Only drafts, and only from 16.0 (MS-ASEMAIL 16.0 drafts),
+                // are written by clients; other Email items come by mail.
                 notes.push(format!(
                     "Add {}: creating items from the client is not supported in this folder",
                     client_id.as_str()
@@ -709,6 +744,7 @@ fn apply_client_commands(
                     client_id: client_id.as_str().to_owned(),
                     item: None,
                     status: Status::CANNOT_COMPLETE.0,
+                    attachments: Vec::new(),
                 });
             }
             ClientCommand::Fetch { server_id } => {
@@ -744,6 +780,14 @@ fn render(ctx: &mut Context<'_>, results: Vec<CollectionResult>) -> Outcome {
                         };
                         let c = content::item_content(item, raw, &r.body, version);
                         w.add(&sid, |w| c.write(w))?;
+                    }
+                    // A replaced content: the whole item, as an Add has it.
+                    (SentOp::Replace(_), Some(item), Some(raw)) => {
+                        let Ok(sid) = ServerId::new(content::server_id(item)) else {
+                            continue;
+                        };
+                        let c = content::item_content(item, raw, &r.body, version);
+                        w.change(&sid, |w| c.write(w))?;
                     }
                     (SentOp::Change(_), Some(item), _) => {
                         let Ok(sid) = ServerId::new(content::server_id(item)) else {
@@ -808,6 +852,7 @@ fn item_response(
             client_id,
             item,
             status,
+            attachments,
         } => ItemResponse::Add {
             class: None,
             client_id: ClientId::new(client_id.as_str()).ok()?,
@@ -816,7 +861,16 @@ fn item_response(
                 None => None,
             },
             status: Status(*status),
-            application_data: None,
+            application_data: sync_drafts::added_attachments(attachments),
+        },
+        SavedResponse::Changed {
+            server_id,
+            attachments,
+        } => ItemResponse::Change {
+            class: None,
+            server_id: sid(server_id)?,
+            status: Status::SUCCESS,
+            application_data: sync_drafts::added_attachments(attachments),
         },
         SavedResponse::Failed {
             server_id,

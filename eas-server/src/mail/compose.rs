@@ -156,7 +156,7 @@ fn wrap(
 }
 
 /// A boundary that occurs in none of `contents`.
-fn boundary(contents: &[&[u8]]) -> String {
+pub(crate) fn boundary(contents: &[&[u8]]) -> String {
     loop {
         let candidate = format!("=_eas_{:032x}", rand::random::<u128>());
         let needle = candidate.as_bytes();

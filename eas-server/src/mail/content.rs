@@ -15,10 +15,13 @@ use eas_proto::command::airsyncbase::{
 use eas_proto::command::email::{Email, Flag, FlagStatus, Importance};
 use eas_proto::command::sync::{MimeSupport, MimeTruncation};
 use eas_proto::wbxml::{EncodeError, Writer};
-use mail_parser::{MessageParser, MimeHeaders as _};
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{Encoding, MessageParser, MessagePart, MimeHeaders as _, PartType};
 use sha2::{Digest, Sha256};
 use smime_core::Classification;
 
+use crate::store::mailbox::{default_folder, folder_type};
 use crate::store::{FlagState, MailItem};
 use crate::time;
 
@@ -166,7 +169,7 @@ pub fn item_content(
                     part.attachment_name()
                         .map_or_else(|| format!("attachment-{}", i + 1), str::to_owned),
                 ),
-                file_reference: format!("{}:{}", item.id, i),
+                file_reference: format!("{}:{}", item.id, item.attachment_number(i)),
                 method: Some(if part.is_message() {
                     AttachmentMethod::EMBEDDED_MESSAGE
                 } else {
@@ -186,6 +189,17 @@ pub fn item_content(
                 ..Default::default()
             });
         }
+    }
+    // A draft at 16.0+ (MS-ASEMAIL 2.2.2.42 IsDraft, 2.2.2.10 Bcc): the
+    // account's other devices edit it, so they need its Bcc too.
+    if version >= ProtocolVersion::V16_0 && Some(item.folder) == default_folder(folder_type::DRAFTS)
+    {
+        email.is_draft = Some(true);
+        email.bcc = parsed
+            .as_ref()
+            .and_then(|m| m.header_raw("Bcc"))
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty());
     }
     let body = choose_body(raw, class, parsed.as_ref(), req, version);
     if let ChosenBody::Text(b) = &body {
@@ -328,6 +342,39 @@ fn text_to_html(text: &str) -> String {
     format!("<html><body><pre>{escaped}</pre></body></html>")
 }
 
+/// An attachment's media type, `type/subtype`.
+pub fn attachment_content_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => match ct.subtype() {
+            Some(sub) => format!("{}/{sub}", ct.ctype()),
+            None => ct.ctype().to_owned(),
+        },
+        None if part.is_message() => "message/rfc822".to_owned(),
+        None => "application/octet-stream".to_owned(),
+    }
+}
+
+/// An attachment's bytes with only the transfer encoding undone. A text
+/// part is cut from the stored MIME, so its charset stays as it was sent
+/// (`mail_parser` would hand it over converted to UTF-8).
+pub fn attachment_bytes(raw: &[u8], part: &MessagePart<'_>) -> Vec<u8> {
+    if matches!(part.body, PartType::Text(_) | PartType::Html(_)) {
+        let body = usize::try_from(part.raw_body_offset())
+            .ok()
+            .zip(usize::try_from(part.raw_end_offset()).ok())
+            .and_then(|(s, e)| raw.get(s..e));
+        let decoded = body.and_then(|body| match part.encoding {
+            Encoding::None => Some(body.to_vec()),
+            Encoding::QuotedPrintable => quoted_printable_decode(body),
+            Encoding::Base64 => base64_decode(body),
+        });
+        if let Some(d) = decoded {
+            return d;
+        }
+    }
+    part.contents().to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +393,8 @@ mod tests {
             flag: None,
             categories: vec!["Red".into()],
             summary: summarize(raw),
+            content_modseq: 0,
+            attachment_numbers: Default::default(),
         }
     }
 

@@ -170,7 +170,7 @@ pub fn is_address(s: &str) -> bool {
 
 /// `"Name" <email>`, or the bare address when the name cannot be written
 /// as a plain quoted string.
-fn mailbox(sender: &Sender<'_>) -> String {
+pub fn mailbox(sender: &Sender<'_>) -> String {
     let name = sender.display_name.trim();
     if name.is_empty()
         || !name

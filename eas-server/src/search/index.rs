@@ -446,6 +446,8 @@ mod tests {
             flag: None,
             categories: vec![],
             summary: summarize(raw),
+            content_modseq: 0,
+            attachment_numbers: Default::default(),
         }
     }
 

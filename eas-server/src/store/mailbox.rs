@@ -135,6 +135,59 @@ pub struct MailItem {
     #[serde(default)]
     pub categories: Vec<String>,
     pub summary: MailSummary,
+    /// The modseq at which the item's content (its blob) was last replaced,
+    /// 0 if never: a device that synced before it needs the whole item
+    /// again in a Change, not only its flags (a draft edited elsewhere).
+    #[serde(default)]
+    pub content_modseq: u64,
+    #[serde(default)]
+    pub attachment_numbers: AttachmentNumbers,
+}
+
+impl MailItem {
+    /// The number in the FileReference (`{item}:{n}`) of the attachment at
+    /// `position` among the message's attachments.
+    pub fn attachment_number(&self, position: usize) -> u32 {
+        match self.attachment_numbers.numbers.get(position) {
+            Some(n) => *n,
+            None => u32::try_from(position).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The position among the message's attachments of FileReference
+    /// number `number`.
+    pub fn attachment_position(&self, number: u32) -> Option<usize> {
+        if self.attachment_numbers.numbers.is_empty() {
+            return usize::try_from(number).ok();
+        }
+        self.attachment_numbers
+            .numbers
+            .iter()
+            .position(|n| *n == number)
+    }
+}
+
+/// The numbers of an item's attachment FileReferences. A message as it
+/// arrived has none stored: an attachment's number is its position. A
+/// draft whose attachments a client added and deleted keeps each number
+/// for the attachment it was given to, and never gives one twice: MS-ASAIRS
+/// 2.2.2.24.1 has the client record the FileReference of an attachment it
+/// added and name it later to delete it, so a number must not move to
+/// another attachment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentNumbers {
+    /// The number of each attachment in MIME order; empty: the positions.
+    pub numbers: Vec<u32>,
+    /// The number the next attachment added gets.
+    pub next: u32,
+}
+
+/// New content for an item: a draft saved again (MS-ASEMAIL 16.0 drafts).
+#[derive(Debug, Clone)]
+pub struct NewContent<'a> {
+    pub raw: &'a [u8],
+    pub summary: MailSummary,
+    pub attachment_numbers: AttachmentNumbers,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +274,15 @@ pub trait Mailbox {
     /// The account's newest modification sequence.
     fn modseq(&self, account: &str) -> StoreResult<u64>;
     fn update_item(&self, account: &str, id: u64, update: &ItemUpdate) -> StoreResult<MailItem>;
+    /// Replaces an item's content (blob, summary, attachment numbers) in
+    /// one durable transaction, logging a change whose modseq becomes the
+    /// item's `content_modseq`; flags and folder stay.
+    fn replace_content(
+        &self,
+        account: &str,
+        id: u64,
+        content: &NewContent<'_>,
+    ) -> StoreResult<MailItem>;
     fn move_item(&self, account: &str, id: u64, to_folder: u32) -> StoreResult<MailItem>;
     fn delete_item(&self, account: &str, id: u64) -> StoreResult<()>;
     /// Deletes every item of a folder in one durable transaction; returns

@@ -20,8 +20,8 @@ pub mod sync_state;
 
 pub use directory::{DirectoryEntry, DirectoryStore, EntryKind, TrustedCertificate};
 pub use mailbox::{
-    Change, ChangeKind, FlagState, Folder, HierarchyChange, ItemUpdate, MailItem, MailSummary,
-    Mailbox, NewMail,
+    AttachmentNumbers, Change, ChangeKind, FlagState, Folder, HierarchyChange, ItemUpdate,
+    MailItem, MailSummary, Mailbox, NewContent, NewMail,
 };
 pub use outbox::{Enqueued, Outbox, QueuedMail, QueuedRecipient, RecipientState};
 pub use records::{

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::mailbox::{
     Change, ChangeKind, DEFAULT_FOLDERS, Folder, HierarchyChange, ItemUpdate, MailItem, Mailbox,
-    NewMail,
+    NewContent, NewMail,
 };
 use super::redb_store::{RedbStore, backend, decode, encode};
 use super::{StoreError, StoreResult};
@@ -297,6 +297,8 @@ pub(super) fn deliver_in(
             flag: None,
             categories: Vec::new(),
             summary: mail.summary.clone(),
+            content_modseq: 0,
+            attachment_numbers: Default::default(),
         };
         save_item(txn, account, &item)?;
         txn.open_table(FOLDER_ITEMS)
@@ -579,6 +581,32 @@ impl Mailbox for RedbStore {
                 item.categories = categories.clone();
             }
             item.modseq = log_change(&txn, account, item.folder, id, ChangeKind::Changed)?;
+            save_item(&txn, account, &item)?;
+            item
+        };
+        txn.commit().map_err(backend)?;
+        Ok(item)
+    }
+
+    fn replace_content(
+        &self,
+        account: &str,
+        id: u64,
+        content: &NewContent<'_>,
+    ) -> StoreResult<MailItem> {
+        let txn = self.db.begin_write().map_err(backend)?;
+        let item = {
+            let mut item = load_item(&txn, account, id)?;
+            // Retained before the old one is released: content that did not
+            // change keeps its blob.
+            let blob = retain_blob(&txn, content.raw)?;
+            release_blob(&txn, &hash_bytes(&item.blob)?)?;
+            item.blob = blob;
+            item.size = content.raw.len() as u64;
+            item.summary = content.summary.clone();
+            item.attachment_numbers = content.attachment_numbers.clone();
+            item.modseq = log_change(&txn, account, item.folder, id, ChangeKind::Changed)?;
+            item.content_modseq = item.modseq;
             save_item(&txn, account, &item)?;
             item
         };

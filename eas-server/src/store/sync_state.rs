@@ -41,9 +41,26 @@ pub struct PreviousHierarchy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SentOp {
     Add(u64),
+    /// A Change of flags, read state and categories.
     Change(u64),
     Delete(u64),
     SoftDelete(u64),
+    /// A Change carrying the whole item: its content was replaced since
+    /// the device last had it (a draft edited on another device).
+    Replace(u64),
+}
+
+impl SentOp {
+    /// The item the operation is about.
+    pub fn item(self) -> u64 {
+        match self {
+            SentOp::Add(id)
+            | SentOp::Change(id)
+            | SentOp::Delete(id)
+            | SentOp::SoftDelete(id)
+            | SentOp::Replace(id) => id,
+        }
+    }
 }
 
 /// The answer to one client command, kept for a replay.
@@ -54,6 +71,16 @@ pub enum SavedResponse {
         client_id: String,
         item: Option<u64>,
         status: u8,
+        /// 16.0 drafts: (ClientId, FileReference) of each attachment the
+        /// client added (MS-ASAIRS 2.2.2.14).
+        #[serde(default)]
+        attachments: Vec<(String, String)>,
+    },
+    /// A Change of a draft that added attachments: their (ClientId,
+    /// FileReference), which the client must record (MS-ASAIRS 2.2.2.24.1).
+    Changed {
+        server_id: String,
+        attachments: Vec<(String, String)>,
     },
     /// A Change or Delete that failed (successes are silent).
     Failed {
