@@ -228,6 +228,19 @@ async fn attempt(state: &Arc<AppState>, mut mail: QueuedMail) -> Option<u64> {
     }
 
     if !remote.is_empty() {
+        // `queue remove` may have taken the message while this attempt read
+        // it and delivered locally: once removed, nothing more goes out.
+        let store = state.store.clone();
+        if !matches!(
+            blocking(move || store.queued_mail(id)).await,
+            Some(Ok(Some(_)))
+        ) {
+            tracing::info!(
+                queue_id = id,
+                "queue: removed while being tried; not relayed"
+            );
+            return None;
+        }
         relay(state, &mut mail, &remote, &raw, now, &mut errors).await;
     }
 
