@@ -36,7 +36,8 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 /// An HTTP proxy on loopback that answers `GET http://crl.eas.test/NAME`
-/// with fixtures/pki/NAME, and anything for crl-down.eas.test by closing
+/// with fixtures/pki/NAME (or NAME in the directory given to
+/// [`CrlServer::serving`]), and anything for crl-down.eas.test by closing
 /// the connection: the server's `[crl] http_proxy`. Stops when dropped.
 #[derive(Debug)]
 pub struct CrlServer {
@@ -47,6 +48,12 @@ pub struct CrlServer {
 
 impl CrlServer {
     pub fn start() -> CrlServer {
+        CrlServer::serving(dir())
+    }
+
+    /// Serves the `.crl` files of `crls` instead of the test PKI's.
+    pub fn serving(crls: PathBuf) -> CrlServer {
+        let crls = Arc::new(crls);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -58,7 +65,8 @@ impl CrlServer {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let served = served2.clone();
-                        std::thread::spawn(move || serve(stream, &served));
+                        let crls = crls.clone();
+                        std::thread::spawn(move || serve(stream, &crls, &served));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(20)),
                 }
@@ -84,7 +92,7 @@ impl Drop for CrlServer {
     }
 }
 
-fn serve(stream: TcpStream, served: &AtomicUsize) {
+fn serve(stream: TcpStream, crls: &std::path::Path, served: &AtomicUsize) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut reader = BufReader::new(match stream.try_clone() {
@@ -106,7 +114,7 @@ fn serve(stream: TcpStream, served: &AtomicUsize) {
     let target = line.split_whitespace().nth(1).unwrap_or("");
     let mut stream = stream;
     if let Some(name) = target.strip_prefix("http://crl.eas.test/") {
-        let path = dir().join(name);
+        let path = crls.join(name);
         if !name.contains('/') && name.ends_with(".crl") && path.is_file() {
             let body = std::fs::read(path).unwrap_or_default();
             let _ = write!(
