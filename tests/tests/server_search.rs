@@ -781,7 +781,7 @@ fn search_refuses_what_the_spec_refuses() {
     let r = SearchResponse::from_element(&r.element()).unwrap();
     assert_eq!(r.store.unwrap().status, SearchStatus::INVALID_REQUEST);
 
-    // Stores: GAL answers (tests/smime_directory.rs tests what it finds);
+    // Stores: GAL answers (tests/gal_search.rs tests what it finds);
     // DocumentLibrary is not offered; an unknown name is invalid; a text
     // query is not a mailbox query.
     let mut gal = search_request(vec![], vec![]);
