@@ -467,3 +467,108 @@ fn changes_and_moves_by_another_device_wake_a_held_ping() {
         "woken by the move: {held:?}"
     );
 }
+
+/// The hierarchy's SyncKey after a first FolderSync.
+fn folder_sync(c: &EasClient) -> SyncKey {
+    let fs = c.post_element(
+        Command::FOLDER_SYNC,
+        &FolderSyncRequest {
+            sync_key: SyncKey::initial(),
+        }
+        .to_element(),
+    );
+    FolderSyncResponse::from_element(&fs.element())
+        .unwrap()
+        .sync_key
+        .unwrap()
+}
+
+#[test]
+fn a_held_ping_ends_with_status_7_when_another_device_creates_a_folder() {
+    let server = TestServer::with_alice_and_config(CONFIG);
+    let (c, _, _) = synced(&server, "PINGHIER");
+    let mut other = server.alice("PINGHIERB", ProtocolVersion::V16_1);
+    other.provision_fully();
+    let key = folder_sync(&other);
+    let (r, held) = held_ping(&c, 300, &["1"], || {
+        let created = FolderCreateResponse::from_element(
+            &other
+                .post_element(
+                    Command::FOLDER_CREATE,
+                    &FolderCreateRequest {
+                        sync_key: key.clone(),
+                        parent_id: CollectionId::new("0").unwrap(),
+                        display_name: "Made elsewhere".into(),
+                        folder_type: FolderType::USER_MAIL,
+                    }
+                    .to_element(),
+                )
+                .element(),
+        )
+        .unwrap();
+        assert!(created.server_id.is_some());
+    });
+    assert_eq!(r.status, PingStatus::HIERARCHY_CHANGED);
+    assert!(
+        held < Duration::from_secs(30),
+        "woken by the new folder, not the heartbeat: {held:?}"
+    );
+}
+
+#[test]
+fn an_empty_ping_repeats_the_last_heartbeat_and_folders() {
+    let (server, lmtp) = lmtp_server();
+    let (c, key, _) = synced(&server, "PINGEMPTY");
+    let empty = |c: &EasClient| {
+        let t = Instant::now();
+        let r = PingResponse::from_element(&c.post(Command::PING, Vec::new()).element()).unwrap();
+        (r, t.elapsed())
+    };
+
+    // Deleted Items for 2 s, nothing new.
+    let r = ping(&c, Some(2), Some(&["3"]));
+    assert_eq!(r.status, PingStatus::EXPIRED);
+    // An empty Ping watches Deleted Items for 2 s again: mail to the
+    // Inbox, not watched, does not end it, and it ends with the heartbeat
+    // repeated rather than the server's maximum (600 s here).
+    let (r, held) = std::thread::scope(|s| {
+        let h = s.spawn(|| empty(&c));
+        std::thread::sleep(Duration::from_millis(300));
+        deliver(lmtp, "to the Inbox");
+        h.join().unwrap()
+    });
+    assert_eq!(r.status, PingStatus::EXPIRED);
+    assert!(
+        held >= Duration::from_millis(1900) && held < Duration::from_secs(30),
+        "held for the repeated 2 s heartbeat: {held:?}"
+    );
+
+    // Now the Inbox, with a long heartbeat: the message is waiting.
+    let r = ping(&c, Some(300), Some(&["1"]));
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
+    let taken = c.post_element(
+        Command::SYNC,
+        &Request {
+            collections: vec![Collection::new(key, CollectionId::new("1").unwrap())],
+            ..Default::default()
+        }
+        .to_element(),
+    );
+    let taken = Response::from_element(&taken.element()).unwrap();
+    assert_eq!(taken.collections[0].commands.len(), 1);
+    // An empty Ping watches the Inbox: the next delivery ends it, and
+    // its answer names the Inbox.
+    let (r, held) = std::thread::scope(|s| {
+        let h = s.spawn(|| empty(&c));
+        std::thread::sleep(Duration::from_millis(300));
+        deliver(lmtp, "to the Inbox again");
+        h.join().unwrap()
+    });
+    assert_eq!(r.status, PingStatus::CHANGES);
+    assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
+    assert!(
+        held < Duration::from_secs(30),
+        "woken by the delivery: {held:?}"
+    );
+}
