@@ -389,3 +389,164 @@ fn a_draft_written_on_one_device_reaches_the_other_with_its_attachments_and_edit
         "{r:?}"
     );
 }
+
+/// A Sync of Sent Items (folder 4) from key 0: the subjects there.
+fn sent_subjects(c: &EasClient) -> Vec<String> {
+    let sent = |key: &SyncKey| {
+        let mut col = drafts(key);
+        col.collection_id = CollectionId::new("4").unwrap();
+        sync(c, col)
+    };
+    let key = sent(&SyncKey::initial()).header.sync_key.unwrap();
+    sent(&key)
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            ServerCommand::Add {
+                application_data, ..
+            } => Email::from_element(application_data).unwrap().subject,
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_draft_sent_from_sync_leaves_drafts_and_lands_in_sent_items() {
+    let server = TestServer::with_alice();
+    let a = device(&server, "SENDA", ProtocolVersion::V16_1);
+    let b = device(&server, "SENDB", ProtocolVersion::V16_1);
+    let key_a = start(&a);
+    let key_b = start(&b);
+
+    let draft = Email {
+        to: Some("bob@example.com".into()),
+        subject: Some("Draft to send".into()),
+        body: Some(Body {
+            data: Some("Going out.".into()),
+            ..Body::new(BodyType::PLAIN_TEXT)
+        }),
+        ..Default::default()
+    };
+    let (r, key_a) = round(
+        &a,
+        &key_a,
+        vec![ClientCommand::Add {
+            class: None,
+            client_id: ClientId::new("to-send").unwrap(),
+            application_data: draft.to_element(),
+            send: false,
+        }],
+    );
+    let [
+        ItemResponse::Add {
+            server_id: Some(server_id),
+            ..
+        },
+    ] = r.responses.as_slice()
+    else {
+        panic!("{r:?}")
+    };
+
+    // Change with Send: the edit goes out, the draft leaves Drafts, and
+    // this device too is told with a Delete.
+    let (r, _) = round(
+        &a,
+        &key_a,
+        vec![ClientCommand::Change {
+            server_id: server_id.clone(),
+            instance_id: None,
+            application_data: Email {
+                subject: Some("Sent from a draft".into()),
+                ..Default::default()
+            }
+            .to_element(),
+            send: true,
+        }],
+    );
+    assert!(r.responses.is_empty(), "a sent Change is silent: {r:?}");
+    assert!(
+        matches!(r.commands.as_slice(), [ServerCommand::Delete { server_id: s, .. }] if s == server_id),
+        "{r:?}"
+    );
+
+    // An Add with Send: nothing is kept in Drafts, so no ServerId.
+    let fresh = device(&server, "SENDC", ProtocolVersion::V16_1);
+    let key_c = start(&fresh);
+    let (r, _) = round(
+        &fresh,
+        &key_c,
+        vec![ClientCommand::Add {
+            class: None,
+            client_id: ClientId::new("direct").unwrap(),
+            application_data: Email {
+                subject: Some("Sent at once".into()),
+                ..draft.clone()
+            }
+            .to_element(),
+            send: true,
+        }],
+    );
+    let [
+        ItemResponse::Add {
+            server_id: None,
+            status,
+            ..
+        },
+    ] = r.responses.as_slice()
+    else {
+        panic!("{r:?}")
+    };
+    assert_eq!(*status, Status::SUCCESS);
+
+    // B: the draft came and went; Sent Items holds both, as sent.
+    let (r, _) = round(&b, &key_b, vec![]);
+    assert!(r.commands.is_empty(), "{r:?}");
+    let mut subjects = sent_subjects(&b);
+    subjects.sort();
+    assert_eq!(subjects, vec!["Sent at once", "Sent from a draft"]);
+
+    // A draft without a recipient cannot go: Status 6, and it stays.
+    let key_c = start(&fresh);
+    let (r, key_c) = round(
+        &fresh,
+        &key_c,
+        vec![ClientCommand::Add {
+            class: None,
+            client_id: ClientId::new("nobody").unwrap(),
+            application_data: Email {
+                subject: Some("To nobody".into()),
+                ..Default::default()
+            }
+            .to_element(),
+            send: false,
+        }],
+    );
+    let [
+        ItemResponse::Add {
+            server_id: Some(lonely),
+            ..
+        },
+    ] = r.responses.as_slice()
+    else {
+        panic!("{r:?}")
+    };
+    let (r, _) = round(
+        &fresh,
+        &key_c,
+        vec![ClientCommand::Change {
+            server_id: lonely.clone(),
+            instance_id: None,
+            application_data: Email::default().to_element(),
+            send: true,
+        }],
+    );
+    assert!(
+        matches!(
+            r.responses.as_slice(),
+            [ItemResponse::Change { server_id: s, status, .. }]
+                if s == lonely && *status == Status::CONVERSION_ERROR
+        ),
+        "{r:?}"
+    );
+    assert!(r.commands.is_empty(), "the draft stays: {r:?}");
+}

@@ -19,6 +19,7 @@ use eas_proto::wbxml::Element;
 use super::{Context, Outcome, blocking, note_bad_request, sync_drafts};
 use crate::mail::content::{self, BodyRequest, ChosenBody};
 use crate::store::mailbox::{FlagState, folder_type};
+use crate::store::outbox::ClientIdLimits;
 use crate::store::{ItemUpdate, MailItem, SavedOptions, SavedResponse, SentOp, Store, StoreResult};
 use crate::syncengine::{self, Known, Position, Replay, Scope};
 use crate::synckey;
@@ -27,6 +28,11 @@ use crate::synckey;
 /// 2.2.3.198, 2.2.3.83).
 const WAIT_MINUTES: std::ops::RangeInclusive<u32> = 1..=59;
 const HEARTBEAT_SECONDS: std::ops::RangeInclusive<u32> = 60..=3540;
+
+/// Sent Items, where a draft sent from Sync leaves its copy.
+fn sent_items() -> u32 {
+    crate::store::mailbox::default_folder(folder_type::SENT_ITEMS).unwrap_or(4)
+}
 
 pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcome {
     let request = match request.map(Request::from_element) {
@@ -190,6 +196,14 @@ async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<Collect
     let account = ctx.account.name.clone();
     let device = ctx.device.device_id.clone();
     let version = ctx.version;
+    let config = &ctx.state.config;
+    let outgoing = sync_drafts::Outgoing {
+        host: crate::mail::queue::host_name(config),
+        limits: ClientIdLimits {
+            retention_secs: config.queue.client_id_retention_secs,
+            max: config.queue.client_id_max,
+        },
+    };
     let collections = request.collections.clone();
     let total_window = request
         .window_size
@@ -200,7 +214,7 @@ async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<Collect
         let mut notes = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
         for c in &collections {
-            let r = collection(store.as_ref(), &account, &device, version, c, &mut remaining, &mut notes, &mut touched);
+            let r = collection(store.as_ref(), &account, &device, version, c, &outgoing, &mut remaining, &mut notes, &mut touched);
             match r {
                 Ok(r) => results.push(r),
                 Err(e) => {
@@ -244,6 +258,11 @@ async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<Collect
     }
     if !touched.is_empty() {
         ctx.state.hub.notify(&ctx.account.name, &touched);
+    }
+    // A draft sent (email2:Send) put a copy in Sent Items and a message in
+    // the queue; any other change there only wakes the worker for nothing.
+    if touched.contains(&sent_items()) {
+        ctx.state.outbound.kick();
     }
     Some(results)
 }
@@ -301,6 +320,7 @@ fn collection(
     device: &str,
     version: ProtocolVersion,
     c: &Collection,
+    outgoing: &sync_drafts::Outgoing,
     remaining: &mut usize,
     notes: &mut Vec<String>,
     touched: &mut Vec<u32>,
@@ -496,7 +516,8 @@ fn collection(
             let mut known = Known::default();
             let mut skip = HashSet::new();
             let position_before = (state.synced, state.snapshot.len());
-            let drafts = version >= ProtocolVersion::V16_0 && folder.kind == folder_type::DRAFTS;
+            let drafts = (version >= ProtocolVersion::V16_0 && folder.kind == folder_type::DRAFTS)
+                .then_some(outgoing);
             let responses =
                 apply_client_commands(scope, c, drafts, &mut known, &mut skip, notes, touched)?;
             let window = (c.window() as usize).min(*remaining);
@@ -621,11 +642,11 @@ fn flag_state(flag: &eas_proto::command::email::Flag) -> Option<FlagState> {
 
 /// Applies the client's Commands in order; returns the answers to send.
 /// `drafts`: the collection is Drafts at 16.0+, where a client writes
-/// whole items (`sync_drafts`).
+/// whole items and may send them (`sync_drafts`).
 fn apply_client_commands(
     scope: Scope<'_>,
     c: &Collection,
-    drafts: bool,
+    drafts: Option<&sync_drafts::Outgoing>,
     known: &mut Known,
     skip: &mut HashSet<u64>,
     notes: &mut Vec<String>,
@@ -686,11 +707,17 @@ fn apply_client_commands(
                     skip.insert(updated.modseq);
                     touched.push(folder);
                 }
-                if drafts && (*send || sync_drafts::changes_content(&email)) {
-                    let applied = sync_drafts::change(scope, &item, &email, *send, notes)?;
+                if let Some(outgoing) =
+                    drafts.filter(|_| *send || sync_drafts::changes_content(&email))
+                {
+                    let applied =
+                        sync_drafts::change(scope, &item, &email, *send, outgoing, notes)?;
                     if let Some(modseq) = applied.modseq {
                         skip.insert(modseq);
-                        touched.push(folder);
+                    }
+                    touched.push(folder);
+                    if *send {
+                        touched.push(sent_items());
                     }
                     out.extend(applied.response);
                 }
@@ -724,28 +751,41 @@ fn apply_client_commands(
                 application_data,
                 send,
                 class,
-            } if drafts && class.as_deref().is_none_or(|k| k == "Email") => {
-                let applied =
-                    sync_drafts::add(scope, client_id, application_data, *send, known, notes)?;
+            } => {
+                let email_class = class.as_deref().is_none_or(|k| k == "Email");
+                let Some(outgoing) = drafts.filter(|_| email_class) else {
+                    // Only drafts, and only from 16.0 (MS-ASEMAIL 16.0
+                    // drafts), are written by clients; other Email items
+                    // come by mail.
+                    notes.push(format!(
+                        "Add {}: creating items from the client is not supported in this folder",
+                        client_id.as_str()
+                    ));
+                    out.push(SavedResponse::Add {
+                        client_id: client_id.as_str().to_owned(),
+                        item: None,
+                        status: Status::CANNOT_COMPLETE.0,
+                        attachments: Vec::new(),
+                    });
+                    continue;
+                };
+                let applied = sync_drafts::add(
+                    scope,
+                    client_id,
+                    application_data,
+                    *send,
+                    outgoing,
+                    known,
+                    notes,
+                )?;
                 if let Some(modseq) = applied.modseq {
                     skip.insert(modseq);
                     touched.push(folder);
                 }
+                if *send {
+                    touched.push(sent_items());
+                }
                 out.extend(applied.response);
-            }
-            ClientCommand::Add { client_id, .. } => {
-                // Only drafts, and only from 16.0 (MS-ASEMAIL 16.0 drafts),
-                // are written by clients; other Email items come by mail.
-                notes.push(format!(
-                    "Add {}: creating items from the client is not supported in this folder",
-                    client_id.as_str()
-                ));
-                out.push(SavedResponse::Add {
-                    client_id: client_id.as_str().to_owned(),
-                    item: None,
-                    status: Status::CANNOT_COMPLETE.0,
-                    attachments: Vec::new(),
-                });
             }
             ClientCommand::Fetch { server_id } => {
                 let status = if find(server_id)?.is_some() {

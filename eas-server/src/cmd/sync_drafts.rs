@@ -9,11 +9,14 @@
 //! - Change: the draft's content is replaced in one durable transaction
 //!   (`Mailbox::replace_content`); other devices get a Change with the
 //!   whole item (`SentOp::Replace`), the device that made it none.
-//! - `email2:Send` (MS-ASEMAIL 2.2.2.69) is refused with Status 9 (the
-//!   command cannot be completed) and changes nothing, so the client knows
-//!   the message did not go and can send it with SendMail, which works.
-//!   Sending from Sync would need the queue, the Sent Items copy and the
-//!   draft's removal in one transaction, which the store does not offer yet.
+//! - `email2:Send` (MS-ASEMAIL 2.2.2.69): the draft, with this command's
+//!   changes, goes out as SendMail sends (`mail::submission`: only MTA
+//!   edits, Bcc removed from what recipients get), queued with its Sent
+//!   Items copy in one durable transaction. A sent Change removes the
+//!   draft, and the device is told with a Delete like every other device;
+//!   a sent Add stores no draft and is answered without a ServerId. The
+//!   queue and the draft's removal are two transactions: a crash between
+//!   them leaves the draft in place after it was sent, never the reverse.
 
 use eas_proto::command::airsyncbase::{Attachment, Attachments};
 use eas_proto::command::email::Email;
@@ -22,9 +25,13 @@ use eas_proto::command::sync::Status;
 use eas_proto::wbxml::Element;
 
 use crate::mail::draft::Draft;
-use crate::mail::submission::{Sender, mailbox, new_message_id};
+use crate::mail::submission::{self, Sender, Trace, mailbox, new_message_id};
 use crate::mail::summary::summarize;
-use crate::store::{MailItem, NewContent, NewMail, SavedResponse, StoreError, StoreResult};
+use crate::store::mailbox::{default_folder, folder_type};
+use crate::store::outbox::{ClientIdLimits, FolderCopy, Submission};
+use crate::store::{
+    Enqueued, MailItem, NewContent, NewMail, SavedResponse, StoreError, StoreResult,
+};
 use crate::syncengine::{Known, Scope};
 
 /// Whether a Change carries a draft's content, not only its flags.
@@ -52,15 +59,87 @@ fn refused(response: SavedResponse) -> Applied {
     }
 }
 
-/// The status of a command carrying `email2:Send` (see the module's
-/// comment).
-const SEND_REFUSED: Status = Status::CANNOT_COMPLETE;
+/// What sending from Sync needs besides the store: the server's name for
+/// the Received line and the ClientId limits of the queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    pub host: String,
+    pub limits: ClientIdLimits,
+}
 
-fn note_send_refused(what: &str, notes: &mut Vec<String>) {
-    notes.push(format!(
-        "{what}: email2:Send is not carried out by Sync here; nothing changed, Status {} (SendMail sends)",
-        SEND_REFUSED.0
-    ));
+/// Queues `raw` with its Sent Items copy (MS-ASEMAIL 2.2.2.69 Send).
+/// `Err` is the status for a message that cannot be sent.
+fn send(
+    scope: Scope<'_>,
+    outgoing: &Outgoing,
+    raw: &[u8],
+    client_id: Option<&str>,
+    notes: &mut Vec<String>,
+) -> StoreResult<Result<(), Status>> {
+    let Scope {
+        store,
+        account,
+        device,
+        ..
+    } = scope;
+    let owner = store
+        .account(account)?
+        .ok_or_else(|| StoreError::NotFound(format!("account {account}")))?;
+    let now = crate::time::now();
+    let prepared = match submission::prepare(
+        raw,
+        &Sender {
+            email: &owner.email,
+            display_name: &owner.display_name,
+        },
+        &Trace {
+            host: &outgoing.host,
+            account,
+            device,
+            command: "Sync",
+            id: client_id,
+            now,
+        },
+        &[],
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            // Status 6: the item as the client made it cannot be sent.
+            notes.push(format!("Send: {e}; Status 6"));
+            return Ok(Err(Status::CONVERSION_ERROR));
+        }
+    };
+    let sent_folder = default_folder(folder_type::SENT_ITEMS).unwrap_or(4);
+    // A ClientId makes a retried Add (its answer lost) not send twice.
+    let queue_id = client_id.map(|c| format!("sync-send:{device}:{c}"));
+    let queued = store.enqueue(&Submission {
+        account,
+        sender: &owner.email,
+        recipients: &prepared.recipients,
+        raw: &prepared.outbound,
+        subject: &prepared.subject,
+        message_id: &prepared.message_id,
+        client_id: queue_id.as_deref(),
+        client_ids: outgoing.limits,
+        sent_copy: Some(FolderCopy {
+            folder: sent_folder,
+            mail: NewMail {
+                raw: &prepared.sent_copy,
+                summary: summarize(&prepared.sent_copy),
+                received: now,
+                read: true,
+            },
+        }),
+        now,
+    })?;
+    match queued {
+        Enqueued::Queued { id, .. } => notes.push(format!(
+            "Send: queued as {id} for {} recipients, a copy in Sent Items",
+            prepared.recipients.len()
+        )),
+        Enqueued::Duplicate { .. } => notes.push("Send: sent before, not again".into()),
+    }
+    Ok(Ok(()))
 }
 
 fn file_references(item: u64, added: &[(String, u32)]) -> Vec<(String, String)> {
@@ -76,6 +155,7 @@ pub(super) fn add(
     client_id: &ClientId,
     application_data: &Element<'_>,
     send: bool,
+    outgoing: &Outgoing,
     known: &mut Known,
     notes: &mut Vec<String>,
 ) -> StoreResult<Applied> {
@@ -91,10 +171,6 @@ pub(super) fn add(
         status: status.0,
         attachments: Vec::new(),
     };
-    if send {
-        note_send_refused(&format!("Add {}", client_id.as_str()), notes);
-        return Ok(refused(failed(SEND_REFUSED)));
-    }
     let email = match Email::from_element(application_data) {
         Ok(e) => e,
         Err(e) => {
@@ -119,6 +195,20 @@ pub(super) fn add(
         }
     };
     let raw = draft.to_mime(now);
+    if let Some(outgoing) = send.then_some(outgoing) {
+        return Ok(refused(
+            match self::send(scope, outgoing, &raw, Some(client_id.as_str()), notes)? {
+                // Sent, not kept: there is no draft to name.
+                Ok(()) => SavedResponse::Add {
+                    client_id: client_id.as_str().to_owned(),
+                    item: None,
+                    status: Status::SUCCESS.0,
+                    attachments: Vec::new(),
+                },
+                Err(status) => failed(status),
+            },
+        ));
+    }
     let mail = NewMail {
         raw: &raw,
         summary: summarize(&raw),
@@ -152,6 +242,7 @@ pub(super) fn change(
     item: &MailItem,
     email: &Email,
     send: bool,
+    outgoing: &Outgoing,
     notes: &mut Vec<String>,
 ) -> StoreResult<Applied> {
     let Scope { store, account, .. } = scope;
@@ -161,10 +252,6 @@ pub(super) fn change(
         status: status.0,
         delete: false,
     };
-    if send {
-        note_send_refused(&format!("Change of {server_id}"), notes);
-        return Ok(refused(failed(SEND_REFUSED)));
-    }
     let Some(raw) = store.item_mime(account, item.id)? else {
         return Ok(refused(failed(Status::OBJECT_NOT_FOUND)));
     };
@@ -183,6 +270,20 @@ pub(super) fn change(
         }
     };
     let raw = draft.to_mime(crate::time::now());
+    if send {
+        return Ok(match self::send(scope, outgoing, &raw, None, notes)? {
+            Ok(()) => {
+                // Its removal is not skipped: this device, like the
+                // others, gets a Delete for the draft that went.
+                store.delete_item(account, item.id)?;
+                Applied {
+                    response: None,
+                    modseq: None,
+                }
+            }
+            Err(status) => refused(failed(status)),
+        });
+    }
     let updated = store.replace_content(
         account,
         item.id,
