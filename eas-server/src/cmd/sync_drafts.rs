@@ -52,7 +52,8 @@ pub(super) struct Applied {
     pub modseq: Option<u64>,
 }
 
-fn refused(response: SavedResponse) -> Applied {
+/// An answer with no write of this device's to skip.
+fn answer_only(response: SavedResponse) -> Applied {
     Applied {
         response: Some(response),
         modseq: None,
@@ -175,7 +176,7 @@ pub(super) fn add(
         Ok(e) => e,
         Err(e) => {
             notes.push(format!("Add {}: {e}", client_id.as_str()));
-            return Ok(refused(failed(Status::CONVERSION_ERROR)));
+            return Ok(answer_only(failed(Status::CONVERSION_ERROR)));
         }
     };
     let owner = store
@@ -187,16 +188,18 @@ pub(super) fn add(
         display_name: &owner.display_name,
     });
     let mut draft = Draft::new(&from, &new_message_id(&owner.email, now));
+    // A new draft has no attachment to delete: a Delete in an Add names
+    // none of item 0's, and is Status 6.
     let added = match draft.apply(0, &email) {
         Ok(a) => a,
         Err(e) => {
             notes.push(format!("Add {}: {e}; Status 6", client_id.as_str()));
-            return Ok(refused(failed(Status::CONVERSION_ERROR)));
+            return Ok(answer_only(failed(Status::CONVERSION_ERROR)));
         }
     };
     let raw = draft.to_mime(now);
-    if let Some(outgoing) = send.then_some(outgoing) {
-        return Ok(refused(
+    if send {
+        return Ok(answer_only(
             match self::send(scope, outgoing, &raw, Some(client_id.as_str()), notes)? {
                 // Sent, not kept: there is no draft to name.
                 Ok(()) => SavedResponse::Add {
@@ -253,20 +256,20 @@ pub(super) fn change(
         delete: false,
     };
     let Some(raw) = store.item_mime(account, item.id)? else {
-        return Ok(refused(failed(Status::OBJECT_NOT_FOUND)));
+        return Ok(answer_only(failed(Status::OBJECT_NOT_FOUND)));
     };
     let mut draft = match Draft::read(&raw, item) {
         Ok(d) => d,
         Err(e) => {
             notes.push(format!("Change of {server_id}: {e}; Status 6"));
-            return Ok(refused(failed(Status::CONVERSION_ERROR)));
+            return Ok(answer_only(failed(Status::CONVERSION_ERROR)));
         }
     };
     let added = match draft.apply(item.id, email) {
         Ok(a) => a,
         Err(e) => {
             notes.push(format!("Change of {server_id}: {e}; Status 6"));
-            return Ok(refused(failed(Status::CONVERSION_ERROR)));
+            return Ok(answer_only(failed(Status::CONVERSION_ERROR)));
         }
     };
     let raw = draft.to_mime(crate::time::now());
@@ -281,7 +284,7 @@ pub(super) fn change(
                     modseq: None,
                 }
             }
-            Err(status) => refused(failed(status)),
+            Err(status) => answer_only(failed(status)),
         });
     }
     let updated = store.replace_content(
