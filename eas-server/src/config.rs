@@ -192,6 +192,13 @@ pub struct LimitsConfig {
     pub max_wbxml_depth: usize,
     /// WBXML elements in one request (HTTP 400 beyond).
     pub max_wbxml_elements: usize,
+    /// Open connections from one client address; one more is closed at
+    /// once, before TLS. 0: no cap. Phones behind one carrier NAT share an
+    /// address, so this is far above what one phone needs.
+    pub max_connections_per_address: usize,
+    /// Requests in progress for one account, held Pings included; one
+    /// more gets HTTP 503 with Retry-After. 0: no cap.
+    pub max_requests_per_account: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -300,6 +307,8 @@ impl Default for LimitsConfig {
             max_header_bytes: 64 * 1024,
             max_wbxml_depth: 64,
             max_wbxml_elements: 1_000_000,
+            max_connections_per_address: 4096,
+            max_requests_per_account: 256,
         }
     }
 }

@@ -42,6 +42,10 @@ pub struct AppState {
     /// The directory (embedded or LDAP) behind its cache, with the S/MIME
     /// trust store and CRLs: ResolveRecipients, ValidateCert, GAL search.
     pub directory: crate::directory::DirectoryService,
+    /// Open connections per client address ([limits]).
+    pub connections: Arc<crate::http::gate::Gate<std::net::IpAddr>>,
+    /// Requests in progress per account ([limits]).
+    pub requests: Arc<crate::http::gate::Gate<String>>,
     /// Set when the server begins to stop: held requests answer at once.
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// The policy's fingerprint per protocol version, computed once: the
@@ -70,6 +74,8 @@ impl AppState {
                 Duration::from_secs(auth.lockout_max_secs),
             ),
             directory: crate::directory::DirectoryService::new(&config, store.clone()),
+            connections: crate::http::gate::Gate::new(config.limits.max_connections_per_address),
+            requests: crate::http::gate::Gate::new(config.limits.max_requests_per_account),
             password_checks: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),

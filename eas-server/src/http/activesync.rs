@@ -199,6 +199,23 @@ async fn post(state: &Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -
         Ok(a) => a,
         Err(resp) => return resp,
     };
+    // Held until the answer is built: a held Ping counts for its whole
+    // heartbeat.
+    let Some(_pass) = state.requests.enter(&account.name) else {
+        tracing::warn!(
+            account = %account.name,
+            %peer,
+            max = state.config.limits.max_requests_per_account,
+            "request refused: the account has the most requests in progress allowed"
+        );
+        let mut resp = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many requests in progress for this account; try again later\n",
+        );
+        resp.headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return resp;
+    };
     let (parts, body) = req.into_parts();
     let query = parts.uri.query().unwrap_or("");
     let mut line = match RequestLine::parse(query) {

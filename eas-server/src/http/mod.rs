@@ -5,6 +5,7 @@
 
 pub mod activesync;
 pub mod autodiscover;
+pub mod gate;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -57,6 +58,15 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(pass) = state.connections.enter(&peer.ip()) else {
+            tracing::warn!(
+                %peer,
+                max = state.config.limits.max_connections_per_address,
+                "connection refused: this address holds the most connections allowed"
+            );
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let for_service = state.clone();
         let service = service_fn(move |req| {
@@ -70,6 +80,7 @@ pub async fn serve(
                 let http = http.clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
+                    let _pass = pass;
                     let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => tls,
                         Ok(Err(e)) => {
@@ -91,6 +102,7 @@ pub async fn serve(
                 let conn = http.serve_connection(TokioIo::new(stream), service);
                 let fut = graceful.watch(conn);
                 tokio::spawn(async move {
+                    let _pass = pass;
                     if let Err(e) = fut.await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
