@@ -673,7 +673,12 @@ fn parse_path(rest: &str) -> Option<(&str, &str)> {
         Some(routed) => routed.split_once(':')?.1,
         None => path,
     };
-    if address.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // A '<' inside is a second path, not an address (found by the
+    // lmtp_command fuzz target: `<a@b.c:<a@b.c>` was a sender).
+    if address
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '<')
+    {
         return None;
     }
     Some((address, params))
@@ -894,6 +899,17 @@ mod tests {
             Some(("a@b.c", ""))
         );
         assert_eq!(parse_path("a@b.c"), None);
+        // fixtures/fuzz/lmtp_command/nested-path.txt
+        assert_eq!(parse_path("<a@b.c:<a@b.c>"), None);
+        assert_eq!(parse_path("<@r.example:<a@b.c>"), None);
+        assert_eq!(
+            parse_command(b"MAIL FROM:<a@b.c:<a@b.c>\r\n"),
+            Err(Refusal::MailSyntax)
+        );
+        assert_eq!(
+            parse_command(b"RCPT TO:<<alice@example.com>\r\n"),
+            Err(Refusal::RcptSyntax)
+        );
         assert_eq!(strip_keyword("from:<a>", "FROM:"), Some("<a>"));
         assert_eq!(strip_keyword("fr", "FROM:"), None);
     }
