@@ -117,6 +117,7 @@ struct Counts {
     resends_118: AtomicUsize,
     changes_acked: AtomicUsize,
     changes_maybe: AtomicUsize,
+    changes_resent: AtomicUsize,
     moves_acked: AtomicUsize,
     moves_maybe: AtomicUsize,
     syncs_acked: AtomicUsize,
@@ -205,6 +206,22 @@ struct Device {
     uncertain: HashSet<String>,
     /// Tokens this device moved away (or tried to).
     moved: HashSet<String>,
+    /// A change that got no answer, to send again with the same key.
+    pending: Option<PendingChange>,
+    /// Deletes of ids it did not hold.
+    unknown_deletes: usize,
+}
+
+/// A read or flag change a device sends through Sync.
+#[derive(Debug)]
+struct PendingChange {
+    command: ClientCommand,
+    sid: String,
+    token: String,
+    read: Option<bool>,
+    flag: Option<u8>,
+    /// Sent again with the same key when it gets no answer.
+    resend: bool,
 }
 
 impl Device {
@@ -220,6 +237,8 @@ impl Device {
             items: BTreeMap::new(),
             uncertain: HashSet::new(),
             moved: HashSet::new(),
+            pending: None,
+            unknown_deletes: 0,
         }
     }
 
@@ -345,11 +364,71 @@ impl Device {
                 }
                 ServerCommand::Delete { server_id, .. }
                 | ServerCommand::SoftDelete { server_id } => {
-                    assert!(
-                        self.items.remove(server_id.as_str()).is_some(),
-                        "{}: DIVERGED: a Delete of {server_id:?}, which it does not hold",
-                        self.name
-                    );
+                    // A Delete of an id never sent is harmless (an Add of
+                    // an item moved away between choosing a batch and
+                    // sending it is left out, its Delete is not): the
+                    // comparison with the store after each restart is what
+                    // catches a loss.
+                    if self.items.remove(server_id.as_str()).is_none() {
+                        self.unknown_deletes += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a change (again, with the key it was first sent with, when it
+    /// is a retry) and records what the answer promises.
+    fn change(&mut self, p: PendingChange, ledger: &Mutex<Ledger>, counts: &Counts) {
+        let before = self.key.clone();
+        match self.sync(vec![p.command.clone()], counts) {
+            Some(r) if r.collections[0].header.status == Status::SUCCESS => {
+                let failed = r.collections[0].responses.iter().find_map(|x| match x {
+                    ItemResponse::Change { status, .. } => Some(*status),
+                    _ => None,
+                });
+                assert_eq!(
+                    failed, None,
+                    "{}: the change of {} ({}) failed",
+                    self.name, p.sid, p.token
+                );
+                let mut l = ledger.lock().unwrap();
+                let e = l.expect.entry(p.token.clone()).or_default();
+                if let Some(read) = p.read {
+                    e.read = Some(read);
+                }
+                if let Some(flag) = p.flag {
+                    e.flag = Some(flag);
+                }
+                drop(l);
+                if let Some(c) = self.items.get_mut(&p.sid) {
+                    if let Some(read) = p.read {
+                        c.read = read;
+                    }
+                    if let Some(flag) = p.flag {
+                        c.flag = flag;
+                    }
+                }
+                self.uncertain.remove(&p.token);
+                bump(&counts.changes_acked);
+            }
+            // Status 3: nothing was applied (the key was not the device's).
+            Some(_) => {}
+            None => {
+                assert_eq!(self.key, before);
+                let mut l = ledger.lock().unwrap();
+                let e = l.expect.entry(p.token.clone()).or_default();
+                if p.read.is_some() {
+                    e.read = None;
+                }
+                if p.flag.is_some() {
+                    e.flag = None;
+                }
+                drop(l);
+                self.uncertain.insert(p.token.clone());
+                bump(&counts.changes_maybe);
+                if p.resend {
+                    self.pending = Some(p);
                 }
             }
         }
@@ -530,6 +609,10 @@ fn changer_worker(
     stop: &AtomicBool,
 ) {
     while !stop.load(Ordering::Relaxed) {
+        if let Some(pending) = d.pending.take() {
+            d.change(pending, ledger, counts);
+            continue;
+        }
         let candidates: Vec<(String, Copy)> = d
             .items
             .iter()
@@ -561,56 +644,22 @@ fn changer_worker(
                 flag_type: Some("for Follow Up".to_owned()),
                 ..Default::default()
             });
-            let change = ClientCommand::Change {
-                server_id: ServerId::new(sid.clone()).unwrap(),
-                instance_id: None,
-                application_data: email.to_element(),
-                send: false,
+            let change = PendingChange {
+                command: ClientCommand::Change {
+                    server_id: ServerId::new(sid.clone()).unwrap(),
+                    instance_id: None,
+                    application_data: email.to_element(),
+                    send: false,
+                },
+                sid,
+                token: copy.token,
+                read,
+                flag,
+                // Most phones send an unanswered change again with the
+                // same key; some give up on it.
+                resend: rng.random_bool(0.7),
             };
-            let before = d.key.clone();
-            match d.sync(vec![change], counts) {
-                Some(r) if r.collections[0].header.status == Status::SUCCESS => {
-                    let failed = r.collections[0].responses.iter().find_map(|x| match x {
-                        ItemResponse::Change { status, .. } => Some(*status),
-                        _ => None,
-                    });
-                    assert_eq!(failed, None, "{}: the change of {sid} failed", d.name);
-                    let mut l = ledger.lock().unwrap();
-                    let e = l.expect.entry(copy.token.clone()).or_default();
-                    if let Some(read) = read {
-                        e.read = Some(read);
-                    }
-                    if let Some(flag) = flag {
-                        e.flag = Some(flag);
-                    }
-                    drop(l);
-                    if let Some(c) = d.items.get_mut(&sid) {
-                        if let Some(read) = read {
-                            c.read = read;
-                        }
-                        if let Some(flag) = flag {
-                            c.flag = flag;
-                        }
-                    }
-                    d.uncertain.remove(&copy.token);
-                    bump(&counts.changes_acked);
-                }
-                // Status 3: the change was not applied (the key was bad).
-                Some(_) => {}
-                None => {
-                    assert_eq!(d.key, before);
-                    let mut l = ledger.lock().unwrap();
-                    let e = l.expect.entry(copy.token.clone()).or_default();
-                    if read.is_some() {
-                        e.read = None;
-                    }
-                    if flag.is_some() {
-                        e.flag = None;
-                    }
-                    d.uncertain.insert(copy.token.clone());
-                    bump(&counts.changes_maybe);
-                }
-            }
+            d.change(change, ledger, counts);
         } else {
             let request = MoveItemsRequest {
                 moves: vec![Move {
@@ -703,6 +752,18 @@ fn verify(
     sender: &EasClient,
     counts: &Counts,
 ) {
+    // A phone with an unanswered change sends it again, first thing.
+    for d in devices.iter_mut() {
+        if let Some(p) = d.pending.take() {
+            bump(&counts.changes_resent);
+            d.change(p, ledger, counts);
+            assert!(
+                d.pending.is_none(),
+                "{}: no answer to a resent change",
+                d.name
+            );
+        }
+    }
     wait_queue_empty(server);
 
     // SendMail again with the same ClientId: an acknowledged one is
@@ -965,9 +1026,18 @@ fn acknowledged_work_survives_sigkill_exactly_once() {
     }
 
     let c = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+    let l = ledger.lock().unwrap();
+    let unique_lmtp: usize = l.lmtp.values().map(|m| m.acked.len()).sum();
+    let unique_sent = l.sent.values().filter(|s| s.acked).count();
+    drop(l);
+    println!(
+        "crash soak: distinct acknowledged deliveries at the end: {unique_lmtp} by LMTP, {unique_sent} by SendMail \
+         (each in bob's Inbox and alice's Sent Items); Deletes of ids a device never held: {}",
+        a1.unknown_deletes + a2.unknown_deletes + b1.unknown_deletes
+    );
     println!(
         "crash soak (seed {seed}) in {:.1?}: {kills} kills; LMTP 250s {} (cut sessions {}); \
-         SendMail 200s {} (cut {}), resends answered 118: {}; changes acked {} (cut {}); \
+         SendMail 200s {} (cut {}), resends answered 118: {}; changes acked {} (cut {}, resent after a restart {}); \
          moves acked {} (cut {}); Syncs answered {} (cut {}), Status 3 resyncs {}; \
          checked: {} acknowledged messages, {} acknowledged changes, {} device catch-ups; lost 0, duplicated 0",
         started.elapsed(),
@@ -978,6 +1048,7 @@ fn acknowledged_work_survives_sigkill_exactly_once() {
         c(&counts.resends_118),
         c(&counts.changes_acked),
         c(&counts.changes_maybe),
+        c(&counts.changes_resent),
         c(&counts.moves_acked),
         c(&counts.moves_maybe),
         c(&counts.syncs_acked),
@@ -988,4 +1059,173 @@ fn acknowledged_work_survives_sigkill_exactly_once() {
         c(&counts.checked_devices),
     );
     assert!(c(&counts.lmtp_acked) > 0 && c(&counts.checked_messages) > 0);
+}
+
+/// A server with alice (and bob) taking LMTP, and one message delivered.
+fn server_with_one_message(token: &str) -> TestServer {
+    let port = free_port();
+    let mut server = TestServer::with_config(&format!("[lmtp]\nlisten = \"127.0.0.1:{port}\"\n"));
+    server.add_user("alice", "alice@example.com", ALICE_PASSWORD);
+    server.start();
+    let mut m = MailClient::connect(SocketAddr::from(([127, 0, 0, 1], port))).unwrap();
+    assert_eq!(m.reply().unwrap().code, 220);
+    m.expect("LHLO x", 250);
+    m.expect("MAIL FROM:<soak@example.org>", 250);
+    m.expect("RCPT TO:<alice@example.com>", 250);
+    m.expect("DATA", 354);
+    m.send(&dot_stuff(&lmtp_bytes(token, false))).unwrap();
+    assert_eq!(m.reply().unwrap().code, 250);
+    server
+}
+
+/// Found by the soak: a batch that carries a Change of an item which is
+/// moved away before the batch is sent (a replay after a lost answer, or a
+/// move running between choosing and loading) named the item by its new
+/// folder's ServerId, an id the device never had in this collection.
+#[test]
+fn a_replayed_change_of_an_item_moved_away_is_not_sent_under_another_folders_id() {
+    let server = server_with_one_message("soak-M1");
+    let counts = Counts::default();
+    let mut a = Device::new("MOVEDA", "alice", ALICE_PASSWORD);
+    let mut b = Device::new("MOVEDB", "alice", ALICE_PASSWORD);
+    for d in [&mut a, &mut b] {
+        d.connect(&server);
+        d.catch_up(&counts);
+    }
+    let sid = a.items.keys().next().unwrap().clone();
+    let ledger = Mutex::new(Ledger::default());
+    a.change(
+        PendingChange {
+            command: ClientCommand::Change {
+                server_id: ServerId::new(sid.clone()).unwrap(),
+                instance_id: None,
+                application_data: Email {
+                    read: Some(true),
+                    ..Default::default()
+                }
+                .to_element(),
+                send: false,
+            },
+            sid: sid.clone(),
+            token: "soak-M1".into(),
+            read: Some(true),
+            flag: None,
+            resend: false,
+        },
+        &ledger,
+        &counts,
+    );
+    assert_eq!(counts.changes_acked.load(Ordering::Relaxed), 1);
+    // B gets the Change; its answer is "lost".
+    let kb = b.key.clone();
+    let r = b.sync(Vec::new(), &counts).unwrap();
+    assert_eq!(r.collections[0].commands.len(), 1, "{r:?}");
+    b.key = kb;
+    b.items.get_mut(&sid).unwrap().read = false;
+    // A moves the item to Deleted Items.
+    let moved = MoveItemsResponse::from_element(
+        &a.client()
+            .post_element(
+                Command::MOVE_ITEMS,
+                &MoveItemsRequest {
+                    moves: vec![Move {
+                        src_msg_id: ServerId::new(sid.clone()).unwrap(),
+                        src_fld_id: CollectionId::new("1").unwrap(),
+                        dst_fld_id: CollectionId::new("3").unwrap(),
+                    }],
+                }
+                .to_element(),
+            )
+            .element(),
+    )
+    .unwrap();
+    assert_eq!(moved.responses[0].status, MoveItemsStatus::SUCCESS);
+    // B sends its previous key again: nothing under a ServerId of folder 3.
+    let r = b.sync(Vec::new(), &counts).unwrap();
+    for command in &r.collections[0].commands {
+        let id = match command {
+            ServerCommand::Add { server_id, .. }
+            | ServerCommand::Change { server_id, .. }
+            | ServerCommand::Delete { server_id, .. }
+            | ServerCommand::SoftDelete { server_id } => server_id,
+        };
+        assert!(id.as_str().starts_with("1:"), "{command:?} in the Inbox");
+    }
+    // And it carries on to the store's state: the Inbox is empty.
+    b.catch_up(&counts);
+    assert!(b.items.is_empty(), "{:?}", b.items);
+    assert_eq!(b.unknown_deletes, 0);
+}
+
+/// A phone that lost the answer to a Sync carrying a change, and then sends
+/// the previous key with another change: the server may answer the old
+/// batch again only if that answer does not claim the new change; it must
+/// apply it, or say Status 3. Never "success" for a change it dropped.
+#[test]
+#[ignore = "open: Sync answers the previous key from its saved batch and drops the new commands (issue 8)"]
+fn a_different_change_with_the_previous_key_is_not_silently_dropped() {
+    let server = server_with_one_message("soak-R1");
+    let counts = Counts::default();
+    let mut d = Device::new("REPLAY1", "alice", ALICE_PASSWORD);
+    d.connect(&server);
+    d.catch_up(&counts);
+    let (sid, _) = d
+        .items
+        .iter()
+        .next()
+        .map(|(s, c)| (s.clone(), c.clone()))
+        .unwrap();
+    let change = |email: Email| ClientCommand::Change {
+        server_id: ServerId::new(sid.clone()).unwrap(),
+        instance_id: None,
+        application_data: email.to_element(),
+        send: false,
+    };
+    let key = d.key.clone();
+    // The read change is applied; its answer is "lost".
+    let first = d
+        .sync(
+            vec![change(Email {
+                read: Some(true),
+                ..Default::default()
+            })],
+            &counts,
+        )
+        .unwrap();
+    assert_eq!(first.collections[0].header.status, Status::SUCCESS);
+    d.key = key;
+    // The phone sends the previous key with a flag change.
+    let second = d
+        .sync(
+            vec![change(Email {
+                flag: Some(Flag {
+                    status: Some(FlagStatus::ACTIVE),
+                    flag_type: Some("for Follow Up".to_owned()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })],
+            &counts,
+        )
+        .unwrap();
+    let col = &second.collections[0];
+    if col.header.status == Status::SUCCESS
+        && !col
+            .responses
+            .iter()
+            .any(|r| matches!(r, ItemResponse::Change { .. }))
+    {
+        // Acknowledged: the flag must be there.
+        let mut checker = Device::new("REPLAYCHECK", "alice", ALICE_PASSWORD);
+        checker.connect(&server);
+        let view = fresh_view(&mut checker, INBOX, &counts);
+        assert_eq!(
+            view.get("soak-R1"),
+            Some(&(true, FlagStatus::ACTIVE.0)),
+            "the flag change was acknowledged with {:?} and dropped",
+            col.header
+        );
+    } else {
+        assert_eq!(col.header.status, Status::INVALID_SYNC_KEY, "{col:?}");
+    }
 }

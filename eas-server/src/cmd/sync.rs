@@ -811,8 +811,11 @@ fn render(ctx: &mut Context<'_>, results: Vec<CollectionResult>) -> Outcome {
             w.begin_collection(&r.header)?;
             for (op, item, raw) in &r.ops {
                 match (op, item, raw) {
-                    // A replayed Add of an item moved away since: not here any more.
-                    (SentOp::Add(_), Some(item), _)
+                    // An item moved away since the batch was chosen (a
+                    // replay, or a move that ran between choosing and
+                    // loading): not here any more, and never under another
+                    // folder's ServerId. Its Delete comes in the next batch.
+                    (SentOp::Add(_) | SentOp::Replace(_) | SentOp::Change(_), Some(item), _)
                         if Some(item.folder) != r.header.collection_id.as_str().parse().ok() => {}
                     (SentOp::Add(_), Some(item), Some(raw)) => {
                         let Ok(sid) = ServerId::new(content::server_id(item)) else {
