@@ -413,6 +413,7 @@ pub fn replay(state: &mut CollectionState, client_key: u32) -> Replay {
         ops,
         responses: last.responses,
         more_available: last.more_available || !state.deferred.is_empty(),
+        commands: last.commands,
     };
     state.last = Some(narrowed.clone());
     state.key += 1;
@@ -435,6 +436,7 @@ pub fn advance(state: &mut CollectionState, batch: &Batch, responses: Vec<SavedR
         ops: batch.ops.clone(),
         responses,
         more_available: batch.more_available,
+        commands: None,
     });
     state.key += 1;
 }

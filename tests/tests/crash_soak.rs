@@ -1157,12 +1157,13 @@ fn a_replayed_change_of_an_item_moved_away_is_not_sent_under_another_folders_id(
     assert_eq!(b.unknown_deletes, 0);
 }
 
-/// A phone that lost the answer to a Sync carrying a change, and then sends
-/// the previous key with another change: the server may answer the old
-/// batch again only if that answer does not claim the new change; it must
-/// apply it, or say Status 3. Never "success" for a change it dropped.
+/// Found while writing the soak: a phone that lost the answer to a Sync
+/// carrying a change, and then sends the previous key with another change,
+/// was answered from the saved batch with success and its new change
+/// dropped. The server may answer the old batch again only for the same
+/// request; for another it must apply it or say Status 3 (it says 3).
+/// Never "success" for a change it dropped.
 #[test]
-#[ignore = "open: Sync answers the previous key from its saved batch and drops the new commands (issue 8)"]
 fn a_different_change_with_the_previous_key_is_not_silently_dropped() {
     let server = server_with_one_message("soak-R1");
     let counts = Counts::default();

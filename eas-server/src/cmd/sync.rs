@@ -429,6 +429,23 @@ fn collection(
                 stale: false,
             })
         }
+        // The previous key with commands other than those its lost answer
+        // was for is not a retry: answering the saved batch would report
+        // the new commands done without doing them. Status 3 instead.
+        Position::Replay(state)
+            if !c.commands.is_empty()
+                && state.last.as_ref().and_then(|l| l.commands.as_deref())
+                    != commands_digest(c).as_deref() =>
+        {
+            Ok(fail(
+                Status::INVALID_SYNC_KEY,
+                format!(
+                    "collection {}: the previous key with other commands than its lost answer was for; Status 3",
+                    folder.id
+                ),
+                notes,
+            ))
+        }
         Position::Replay(mut state) => {
             let client_key = synckey::parse(c.sync_key.as_str(), &state.epoch).unwrap_or(0);
             let (batch, held) = match syncengine::replay(&mut state, client_key) {
@@ -549,6 +566,9 @@ fn collection(
             }
             let saved: Vec<SavedResponse> = responses.clone();
             syncengine::advance(&mut state, &batch, saved);
+            if let Some(last) = state.last.as_mut() {
+                last.commands = commands_digest(c);
+            }
             store.put_collection_state(account, device, folder.id, &state, known.update())?;
             notes.push(format!(
                 "collection {}: {} server changes{}, {} client commands answered",
@@ -574,6 +594,28 @@ fn collection(
             })
         }
     }
+}
+
+/// A digest of a collection's client commands, as they encode; `None`
+/// when there are none.
+fn commands_digest(c: &Collection) -> Option<String> {
+    use sha2::Digest as _;
+    if c.commands.is_empty() {
+        return None;
+    }
+    let mut only = Collection::new(SyncKey::initial(), c.collection_id.clone());
+    only.commands = c.commands.clone();
+    let request = eas_proto::command::sync::Request {
+        collections: vec![only],
+        ..Default::default()
+    };
+    let bytes = request.to_element().encode().unwrap_or_default();
+    Some(
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 fn load_ops(store: &dyn Store, account: &str, ops: &[SentOp]) -> StoreResult<Vec<LoadedOp>> {

@@ -175,6 +175,7 @@ mod tests {
                 ops: vec![SentOp::Add(6)],
                 responses: vec![],
                 more_available: true,
+                commands: None,
             }),
             options: None,
             replays: 0,

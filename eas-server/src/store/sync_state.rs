@@ -100,6 +100,11 @@ pub struct LastBatch {
     pub ops: Vec<SentOp>,
     pub responses: Vec<SavedResponse>,
     pub more_available: bool,
+    /// A digest of the client's commands in the request this batch
+    /// answered (none when it had none): the previous key with other
+    /// commands is not a retry.
+    #[serde(default)]
+    pub commands: Option<String>,
 }
 
 /// Sync state of one collection on one device.
