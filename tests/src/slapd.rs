@@ -17,12 +17,94 @@ pub const ADMIN_PASSWORD: &str = "ldap-secret";
 pub struct Slapd {
     child: Option<Child>,
     port: u16,
+    /// The ldaps:// port, when started with TLS.
+    tls_port: Option<u16>,
     dir: PathBuf,
 }
 
+/// Runs openssl with `args` in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new(crate::require_tool("openssl", "openssl"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("running openssl: {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Makes a CA (`slapd-ca.pem`) and a server certificate for 127.0.0.1
+/// signed by it (`slapd-cert.pem`, `slapd-key.pem`) in `dir`. A
+/// self-signed certificate would not do: it is a CA, and a verifier
+/// rightly refuses a CA certificate as a server's own.
+fn server_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req",
+        "-x509",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=eas slapd test CA",
+    ];
+    ca.extend(ec);
+    ca.extend(["-keyout", "slapd-ca-key.pem", "-out", "slapd-ca.pem"]);
+    openssl(dir, &ca);
+    let mut csr = vec!["req", "-new", "-subj", "/CN=127.0.0.1"];
+    csr.extend(ec);
+    csr.extend(["-keyout", "slapd-key.pem", "-out", "slapd.csr"]);
+    openssl(dir, &csr);
+    std::fs::write(
+        dir.join("slapd-ext.cnf"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "slapd.csr",
+            "-CA",
+            "slapd-ca.pem",
+            "-CAkey",
+            "slapd-ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "slapd-ext.cnf",
+            "-out",
+            "slapd-cert.pem",
+        ],
+    );
+    (dir.join("slapd-cert.pem"), dir.join("slapd-key.pem"))
+}
+
 impl Slapd {
-    /// Starts slapd in `dir` with `ldif` loaded.
+    /// Starts slapd in `dir` with `ldif` loaded, on ldap:// only.
     pub fn start(dir: &Path, ldif: &str) -> Slapd {
+        Slapd::launch(dir, ldif, false)
+    }
+
+    /// Starts slapd with a certificate for 127.0.0.1 from a CA of its own
+    /// (see [`Slapd::ca_file`]): StartTLS on the ldap:// port, and an ldaps://
+    /// port.
+    pub fn start_with_tls(dir: &Path, ldif: &str) -> Slapd {
+        Slapd::launch(dir, ldif, true)
+    }
+
+    fn launch(dir: &Path, ldif: &str, tls: bool) -> Slapd {
         let slapd = ["/usr/sbin/slapd"]
             .iter()
             .map(PathBuf::from)
@@ -63,6 +145,20 @@ impl Slapd {
             ),
         )
         .unwrap();
+        if tls {
+            let (cert, key) = server_certificate(dir);
+            // Global directives must precede the database section.
+            let conf_text = std::fs::read_to_string(&conf).unwrap();
+            std::fs::write(
+                &conf,
+                format!(
+                    "TLSCertificateFile {}\nTLSCertificateKeyFile {}\n{conf_text}",
+                    cert.display(),
+                    key.display()
+                ),
+            )
+            .unwrap();
+        }
         let ldif_path = dir.join("data.ldif");
         std::fs::write(&ldif_path, ldif).unwrap();
         let added = Command::new(&slapadd)
@@ -78,11 +174,16 @@ impl Slapd {
             String::from_utf8_lossy(&added.stderr)
         );
         let port = free_port();
+        let tls_port = tls.then(free_port);
+        let mut urls = format!("ldap://127.0.0.1:{port}/");
+        if let Some(p) = tls_port {
+            urls.push_str(&format!(" ldaps://127.0.0.1:{p}/"));
+        }
         let child = Command::new(&slapd)
             .arg("-f")
             .arg(&conf)
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{port}/"))
+            .arg(urls)
             // -d keeps it in the foreground, as our child.
             .arg("-d")
             .arg("0")
@@ -95,10 +196,12 @@ impl Slapd {
         let mut s = Slapd {
             child: Some(child),
             port,
+            tls_port,
             dir: dir.to_path_buf(),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let listening = |p: u16| TcpStream::connect(("127.0.0.1", p)).is_ok();
+        while !listening(port) || !tls_port.is_none_or(listening) {
             if let Some(Ok(Some(status))) = s.child.as_mut().map(Child::try_wait) {
                 panic!("slapd exited with {status}: {}", s.log());
             }
@@ -114,6 +217,17 @@ impl Slapd {
 
     pub fn url(&self) -> String {
         format!("ldap://127.0.0.1:{}", self.port)
+    }
+
+    /// The ldaps:// URL, when started with TLS.
+    pub fn ldaps_url(&self) -> Option<String> {
+        self.tls_port.map(|p| format!("ldaps://127.0.0.1:{p}"))
+    }
+
+    /// The PEM file that verifies slapd's certificate, when started with
+    /// TLS: the CA that signed it.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.tls_port.map(|_| self.dir.join("slapd-ca.pem"))
     }
 
     pub fn log(&self) -> String {

@@ -494,3 +494,66 @@ fn the_trace_says_why_of_every_certificate_by_fingerprint() {
         "{trace}"
     );
 }
+
+/// LDAPS and StartTLS: the directory connection is verified against the
+/// configured CA file; with no CA that trusts slapd's certificate, the
+/// answer is Status 6 at once, never a plain-text fallback.
+#[test]
+fn ldaps_and_starttls_verify_the_directory_server() {
+    let dir = TempDir::new("slapd-tls");
+    let slapd = Slapd::start_with_tls(dir.path(), &pki::ldif(BASE_DN));
+    let crl = CrlServer::start();
+    let ca = slapd.ca_file().unwrap();
+    let ldaps = slapd.ldaps_url().unwrap();
+    let plain = slapd.url();
+    let ldap_config = |url: &str, extra: &str| {
+        base_config(&crl, "backend = \"ldap\"\ncache_ttl_secs = 0")
+            + &slapd
+                .config()
+                .replace("[directory]\nbackend = \"ldap\"\n\n", "")
+                .replace(&format!("url = \"{plain}\""), &format!("url = \"{url}\""))
+            + extra
+    };
+    let bob = || certs(CertificateRetrieval::FULL);
+    let with_ca = format!("ca_file = \"{}\"\n", ca.display());
+    for (name, config) in [
+        ("ldaps", ldap_config(&ldaps, &with_ca)),
+        (
+            "StartTLS",
+            ldap_config(&plain, &format!("starttls = true\n{with_ca}")),
+        ),
+    ] {
+        let server = TestServer::with_alice_and_config(&config);
+        let resp = resolve(&client(&server), &["bob@example.com"], bob());
+        assert_eq!(
+            resp.status,
+            Status::SUCCESS,
+            "{name}: {resp:?}\n{}\nslapd:\n{}",
+            server.log(),
+            slapd.log()
+        );
+        let r = one(&resp);
+        assert_eq!(r.status, Status::SUCCESS, "{name}: {resp:?}");
+        let got: BTreeSet<Vec<u8>> = r.recipients[0]
+            .certificates
+            .as_ref()
+            .unwrap()
+            .certificates
+            .iter()
+            .cloned()
+            .collect();
+        assert_eq!(got, ders(&["bob"]), "{name}");
+    }
+    // slapd's certificate is not one the platform trusts: no answer from
+    // the directory, and no falling back to plain LDAP.
+    for config in [
+        ldap_config(&ldaps, ""),
+        ldap_config(&plain, "starttls = true\n"),
+    ] {
+        let server = TestServer::with_alice_and_config(&config);
+        let started = Instant::now();
+        let resp = resolve(&client(&server), &["bob@example.com"], bob());
+        assert_eq!(resp.status, Status::SERVER_ERROR, "{resp:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
