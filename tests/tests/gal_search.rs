@@ -307,3 +307,29 @@ fn gal_search_with_slapd_stopped_is_status_7_at_once() {
         "{log}"
     );
 }
+
+/// A directory that takes the connection but never answers (a hung
+/// server): Status 10, the search timed out, within the configured LDAP
+/// time-out rather than a hang; not Status 7, which says it could not be
+/// reached.
+#[test]
+fn gal_search_of_a_directory_that_never_answers_is_status_10() {
+    // The kernel completes the handshake from the listen backlog; nothing
+    // ever reads or writes.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hung.local_addr().unwrap().port();
+    let config = format!(
+        "{NO_PROVISIONING}[directory]\nbackend = \"ldap\"\ncache_ttl_secs = 0\n\n[ldap]\nurl = \"ldap://127.0.0.1:{port}\"\nbind_dn = \"cn=admin,{BASE_DN}\"\nbind_password = \"x\"\nbase_dn = \"{BASE_DN}\"\ntimeout_secs = 1\n"
+    );
+    let server = TestServer::with_alice_and_config(&config);
+    let c = client(&server);
+    let started = Instant::now();
+    let resp = gal(&c, "sam", vec![]);
+    let took = started.elapsed();
+    assert_eq!(resp.status, SearchStatus::SUCCESS, "{resp:?}");
+    let s = resp.store.unwrap();
+    assert_eq!(s.status, SearchStatus::TIMED_OUT, "{s:?}\n{}", server.log());
+    assert!(s.results.is_empty());
+    assert!(took < Duration::from_secs(10), "answered after {took:?}");
+    drop(hung);
+}

@@ -64,8 +64,9 @@ pub const MAX_RESULTS: usize = 100;
 ///   `Result` is the mailbox's, not the GAL's), Total 0.
 /// - An empty query, or conditions instead of text: Status 2 (one or more
 ///   of the client's search parameters was invalid).
-/// - A directory that does not answer (down, or not within the LDAP
-///   time-out): Status 7, the connection failed.
+/// - A directory that cannot be reached: Status 7, the connection failed;
+///   one reached that does not answer within the LDAP time-out: Status 10,
+///   the search timed out.
 pub async fn search(
     ctx: &mut crate::cmd::Context<'_>,
     request: eas_proto::command::search::StoreRequest,
@@ -94,9 +95,16 @@ pub async fn search(
     let found = match directory.search(text, limit).await {
         Ok(m) => m,
         Err(e) => {
+            // MS-ASCMD 2.2.3.177.13: 10 is the search timing out, 7 the
+            // connection to the directory failing.
+            let status = match e {
+                super::DirectoryError::TimedOut(_) => SearchStatus::TIMED_OUT,
+                _ => SearchStatus::CONNECTION_FAILED,
+            };
             tracing::warn!(account = %ctx.account.name, error = %e, "GAL search: the directory did not answer");
-            ctx.notes.push(format!("GAL {text:?}: {e}; Status 7"));
-            return refused(SearchStatus::CONNECTION_FAILED);
+            ctx.notes
+                .push(format!("GAL {text:?}: {e}; Status {}", status.0));
+            return refused(status);
         }
     };
     let mut status = SearchStatus::SUCCESS;

@@ -81,7 +81,7 @@ impl Ldap {
         let connecting = LdapConnAsync::with_settings(settings, url);
         let (conn, mut ldap) = tokio::time::timeout(self.timeout(), connecting)
             .await
-            .map_err(|_| DirectoryError::Unavailable(format!("{url}: no answer in time")))?
+            .map_err(|_| DirectoryError::TimedOut(format!("{url}: no answer to connecting")))?
             .map_err(|e| DirectoryError::Unavailable(format!("{url}: {e}")))?;
         ldap3::drive!(conn);
         if !self.config.bind_dn.is_empty() {
@@ -89,7 +89,7 @@ impl Ldap {
                 .with_timeout(self.timeout())
                 .simple_bind(&self.config.bind_dn, &self.config.bind_password.0)
                 .await
-                .map_err(|e| DirectoryError::Unavailable(format!("{url}: bind: {e}")))?;
+                .map_err(|e| failed(format!("{url}: bind"), e))?;
             if bound.rc != 0 {
                 return Err(DirectoryError::Refused(format!(
                     "{url}: bind as {} refused: {} {}",
@@ -194,11 +194,10 @@ impl Ldap {
                 }
             }
         }
-        Err(DirectoryError::Unavailable(format!(
-            "{}: {}",
-            self.config.url,
-            last.map_or_else(|| "no answer".into(), |e| e.to_string())
-        )))
+        Err(match last {
+            Some(e) => failed(self.config.url.clone(), e),
+            None => DirectoryError::Unavailable(format!("{}: no answer", self.config.url)),
+        })
     }
 
     fn entry(&self, e: SearchEntry) -> DirectoryEntry {
@@ -377,5 +376,15 @@ impl Directory for Ldap {
 
     fn describe(&self) -> String {
         format!("LDAP {} (base {})", self.config.url, self.config.base_dn)
+    }
+}
+
+/// An ldap3 error as a [`DirectoryError`]: its own time-out is
+/// [`DirectoryError::TimedOut`], anything else the directory being
+/// unavailable.
+fn failed(what: String, e: ldap3::LdapError) -> DirectoryError {
+    match e {
+        ldap3::LdapError::Timeout { .. } => DirectoryError::TimedOut(format!("{what}: {e}")),
+        e => DirectoryError::Unavailable(format!("{what}: {e}")),
     }
 }

@@ -73,9 +73,13 @@ pub struct Matches {
 /// Why the directory could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
-    /// The directory server cannot be reached or did not answer in time.
+    /// The directory server cannot be reached.
     #[error("the directory is unavailable: {0}")]
     Unavailable(String),
+    /// It was reached but did not answer within the configured time-out;
+    /// GAL search tells the client so with its own status.
+    #[error("the directory did not answer in time: {0}")]
+    TimedOut(String),
     /// It answered with an error (bad credentials, bad base DN...).
     #[error("the directory refused the request: {0}")]
     Refused(String),
