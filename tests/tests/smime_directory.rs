@@ -256,6 +256,18 @@ fn check_directory(c: &EasClient) {
     );
     assert_eq!(rc.picture.as_ref().unwrap().status, Status::NO_PICTURE);
 
+    // More To elements than MS-ASCMD 2.2.3.183 allows (100): Status 5.
+    let many: Vec<String> = (0..101).map(|i| format!("nobody{i}@example.com")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(
+        resolve(c, &many, Options::default()).status,
+        Status::PROTOCOL_ERROR
+    );
+    assert_eq!(
+        resolve(c, &many[..100], Options::default()).status,
+        Status::SUCCESS
+    );
+
     // A request the spec forbids: Status 5.
     let bad = resolve(
         c,

@@ -27,7 +27,8 @@ pub struct DirectoryConfig {
     /// The most members of a distribution list expanded.
     pub max_group_members: usize,
     /// The most `To` elements one ResolveRecipients request may carry
-    /// (Status 5 beyond; MS-ASCMD leaves more than 1000 undefined).
+    /// (Status 5 beyond). MS-ASCMD 2.2.3.183 allows 1 to 100, calls more
+    /// undefined, and says the server SHOULD answer a protocol error.
     pub max_recipients: usize,
     /// A directory of PEM files with the S/MIME trust anchors (self-signed
     /// CA certificates) and intermediates, read at start, besides those
@@ -43,7 +44,7 @@ impl Default for DirectoryConfig {
             cache_entries: 10_000,
             max_results: 100,
             max_group_members: 1000,
-            max_recipients: 1000,
+            max_recipients: 100,
             trust_dir: String::new(),
         }
     }
