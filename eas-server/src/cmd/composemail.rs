@@ -298,7 +298,8 @@ fn submit(store: &dyn Store, account: &Account, asked: &Asked, job: &Job) -> Res
         tracing::error!(account = %account.name, "{what}: {e}");
         refusal(Status::SERVER_ERROR, format!("{what}: {e}"))
     };
-    let original = match &asked.source {
+    // The source item, and how to say it was not found.
+    let source = match &asked.source {
         None => None,
         Some(SourceRef::LongId(id)) => {
             // A LongId from Search or Find (MS-ASCMD 2.2.3.93.1) carries
@@ -310,19 +311,10 @@ fn submit(store: &dyn Store, account: &Account, asked: &Asked, job: &Job) -> Res
                     .map_err(|e| server_error("looking up the source", e))?,
                 None => None,
             };
-            let raw = match found {
-                Some(i) => store
-                    .item_mime(&account.name, i.id)
-                    .map_err(|e| server_error("reading the source", e))?,
-                None => None,
-            };
-            let Some(raw) = raw else {
-                return Err(refusal(
-                    Status::ITEM_NOT_FOUND,
-                    format!("LongId {id:?}: no such item in this mailbox"),
-                ));
-            };
-            Some(raw)
+            Some((
+                found,
+                format!("LongId {id:?}: no such item in this mailbox"),
+            ))
         }
         Some(SourceRef::Item { folder, item }) => {
             let parsed = item
@@ -339,22 +331,26 @@ fn submit(store: &dyn Store, account: &Account, asked: &Asked, job: &Job) -> Res
                     .filter(|i| i.folder == f),
                 _ => None,
             };
+            let missing = format!(
+                "no item {item} in folder {}",
+                folder.as_deref().unwrap_or("(none named)")
+            );
+            Some((found, missing))
+        }
+    };
+    let original = match source {
+        None => None,
+        Some((found, missing)) => {
             let raw = match found {
                 Some(i) => store
                     .item_mime(&account.name, i.id)
                     .map_err(|e| server_error("reading the source", e))?,
                 None => None,
             };
-            let Some(raw) = raw else {
-                return Err(refusal(
-                    Status::ITEM_NOT_FOUND,
-                    format!(
-                        "no item {item} in folder {}",
-                        folder.as_deref().unwrap_or("(none named)")
-                    ),
-                ));
-            };
-            Some(raw)
+            match raw {
+                Some(raw) => Some(raw),
+                None => return Err(refusal(Status::ITEM_NOT_FOUND, missing)),
+            }
         }
     };
 
