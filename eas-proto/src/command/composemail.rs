@@ -14,75 +14,13 @@
 
 use super::{CommandError, DateTime, child, child_text, number, required, text};
 use crate::codepages::composemail as c;
-use crate::number::number_enum;
 use crate::wbxml::{Element, NodeRef, Tag};
 
-number_enum! {
-    /// The `Status` of a failed SendMail, SmartReply or SmartForward: the
-    /// common status values (MS-ASCMD 2.2.2) that the spec gives these
-    /// commands. Any other value still parses and prints.
-    pub struct Status(u16) {
-        /// Not sent on the wire (success has no body); for the server's
-        /// own bookkeeping.
-        SUCCESS = 1,
-        /// The body could not be read (no Mime, a Mime that is not a message).
-        INVALID_CONTENT = 101,
-        INVALID_WBXML = 102,
-        INVALID_XML = 103,
-        INVALID_DATE_TIME = 104,
-        /// A Source naming both an item and a LongId, or neither.
-        INVALID_COMBINATION_OF_IDS = 105,
-        INVALID_IDS = 106,
-        /// The MIME is not a message the server can read.
-        INVALID_MIME = 107,
-        DEVICE_ID_MISSING_OR_INVALID = 108,
-        DEVICE_TYPE_MISSING_OR_INVALID = 109,
-        SERVER_ERROR = 110,
-        SERVER_ERROR_RETRY_LATER = 111,
-        ACTIVE_DIRECTORY_ACCESS_DENIED = 112,
-        MAILBOX_QUOTA_EXCEEDED = 113,
-        MAILBOX_SERVER_OFFLINE = 114,
-        SEND_QUOTA_EXCEEDED = 115,
-        MESSAGE_RECIPIENT_UNRESOLVED = 116,
-        /// The server will not reply to (or forward) this message.
-        MESSAGE_REPLY_NOT_ALLOWED = 117,
-        /// The ClientId was used already: the message was sent before.
-        MESSAGE_PREVIOUSLY_SENT = 118,
-        MESSAGE_HAS_NO_RECIPIENT = 119,
-        MAIL_SUBMISSION_FAILED = 120,
-        MESSAGE_REPLY_FAILED = 121,
-        ATTACHMENT_IS_TOO_LARGE = 122,
-        USER_HAS_NO_MAILBOX = 123,
-        USER_CANNOT_BE_ANONYMOUS = 124,
-        USER_PRINCIPAL_COULD_NOT_BE_FOUND = 125,
-        USER_DISABLED_FOR_SYNC = 126,
-        USER_ON_NEW_MAILBOX_CANNOT_SYNC = 127,
-        USER_ON_LEGACY_MAILBOX_CANNOT_SYNC = 128,
-        DEVICE_IS_BLOCKED_FOR_THIS_USER = 129,
-        ACCESS_DENIED = 130,
-        ACCOUNT_DISABLED = 131,
-        DEVICE_NOT_PROVISIONED = 142,
-        POLICY_REFRESH = 143,
-        INVALID_POLICY_KEY = 144,
-        /// The Source item does not exist (SmartReply, SmartForward).
-        ITEM_NOT_FOUND = 150,
-        /// An AccountId that is not the user's (14.1).
-        INVALID_ACCOUNT_ID = 166,
-        ACCOUNT_SEND_DISABLED = 167,
-        IRM_FEATURE_DISABLED = 168,
-        IRM_TRANSIENT_ERROR = 169,
-        IRM_PERMANENT_ERROR = 170,
-        IRM_INVALID_TEMPLATE_ID = 171,
-        IRM_OPERATION_NOT_PERMITTED = 172,
-        MAXIMUM_DEVICES_REACHED = 177,
-    }
-}
-
-impl From<crate::status::Status> for Status {
-    fn from(s: crate::status::Status) -> Status {
-        Status(s.0)
-    }
-}
+/// The `Status` of a failed SendMail, SmartReply or SmartForward: these
+/// commands use the common status values (MS-ASCMD 2.2.2) and no others,
+/// so their type is the common one. `SUCCESS` is never sent (success has
+/// no body); the server keeps it for its own bookkeeping.
+pub use crate::status::Status;
 
 /// Which of the three commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -318,7 +256,10 @@ impl Response {
         })?;
         Ok(Response {
             kind,
-            status: number(required(el, c::Status)?, "a ComposeMail status")?,
+            status: Status(number::<u16>(
+                required(el, c::Status)?,
+                "a ComposeMail status",
+            )?),
         })
     }
 
