@@ -189,13 +189,16 @@ impl Pki {
         self.dir.path().join(format!("{label}-{n}"))
     }
 
-    fn smime(&self, args: &[&str], input: &[u8]) -> Vec<u8> {
+    /// `openssl smime ARGS -in INPUT -out OUT LAST...`: `last` are the
+    /// operands that must follow the options (recipients' certificates).
+    fn smime(&self, args: &[&str], input: &[u8], last: &[&str]) -> Vec<u8> {
         let inp = self.scratch("in");
         let out = self.scratch("out");
         std::fs::write(&inp, input).unwrap();
         let mut all = vec!["smime"];
         all.extend_from_slice(args);
         all.extend_from_slice(&["-in", inp.to_str().unwrap(), "-out", out.to_str().unwrap()]);
+        all.extend_from_slice(last);
         run(self.dir.path(), &all);
         crlf_throughout(&std::fs::read(out).unwrap())
     }
@@ -213,6 +216,7 @@ impl Pki {
                 "-crlfeol",
             ],
             entity,
+            &[],
         )
     }
 
@@ -229,31 +233,15 @@ impl Pki {
                 "-crlfeol",
             ],
             entity,
+            &[],
         )
     }
 
     /// application/pkcs7-mime; smime-type=enveloped-data, AES-256, to
     /// every recipient's certificate.
     pub fn encrypt(&self, to: &[&User], entity: &[u8]) -> Vec<u8> {
-        let mut args = vec!["-encrypt", "-aes256", "-crlfeol"];
-        let certs: Vec<String> = to
-            .iter()
-            .map(|u| u.cert.to_str().unwrap().to_owned())
-            .collect();
-        // The recipients' certificates come last, after the options.
-        let inp = self.scratch("in");
-        let out = self.scratch("out");
-        std::fs::write(&inp, entity).unwrap();
-        let (i, o) = (
-            inp.to_str().unwrap().to_owned(),
-            out.to_str().unwrap().to_owned(),
-        );
-        let mut all = vec!["smime"];
-        all.append(&mut args);
-        all.extend_from_slice(&["-in", &i, "-out", &o]);
-        all.extend(certs.iter().map(String::as_str));
-        run(self.dir.path(), &all);
-        crlf_throughout(&std::fs::read(out).unwrap())
+        let certs: Vec<&str> = to.iter().map(|u| u.cert.to_str().unwrap()).collect();
+        self.smime(&["-encrypt", "-aes256", "-crlfeol"], entity, &certs)
     }
 
     /// `openssl smime -verify` against the CA: the signed content, or why
