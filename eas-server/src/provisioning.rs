@@ -285,7 +285,7 @@ pub enum Refusal {
     WrongKey,
     /// The policy changed since the device accepted it.
     PolicyChanged,
-    /// A remote wipe waits for the device.
+    /// A remote wipe waits for the device, or was carried out.
     WipeRequested,
 }
 
@@ -310,19 +310,25 @@ impl Refusal {
             Refusal::PolicyChanged => {
                 "policy gate: the policy changed since the device accepted it".into()
             }
-            Refusal::WipeRequested => "policy gate: a remote wipe is waiting for the device".into(),
+            Refusal::WipeRequested => {
+                "policy gate: the device is to be wiped (until `device allow`)".into()
+            }
         }
     }
 }
 
-/// Whether a request other than Provision may pass. A pending wipe stops
-/// every request, enforcement or not: the device must come and get it.
+/// Whether a request other than Provision may pass.
+///
+/// A wipe stops every request, enforcement or not: the device must come
+/// and get it. It keeps stopping them after the device acknowledged it,
+/// and Provision hands the wipe out again, as Exchange does with a wiped
+/// partnership that nobody removed: the acknowledgement came from a
+/// device that was about to erase itself, so whatever asks next with its
+/// id and credentials (the phone set up again, or a copy of it) gets
+/// nothing of the mailbox until an administrator allows the device again
+/// (`device allow`, which withdraws the wipe).
 pub fn gate(state: &AppState, device: &Device, key: Option<PolicyKey>) -> Option<Refusal> {
-    if device
-        .wipe
-        .as_ref()
-        .is_some_and(|w| w.acknowledged.is_none())
-    {
+    if device.wipe.is_some() {
         return Some(Refusal::WipeRequested);
     }
     if !state.config.provisioning.enforce {

@@ -232,6 +232,36 @@ impl EasClient {
         self.post(command, el.encode().unwrap())
     }
 
+    /// The 12.x form of SendMail, SmartReply and SmartForward: the message
+    /// itself as `message/rfc822`, the rest (ItemId, CollectionId,
+    /// SaveInSent) in the query's `params`.
+    pub fn post_rfc822(&self, command: Command, params: CommandParams, mime: &[u8]) -> Reply {
+        let mut line = self.request_line(command);
+        line.params = params;
+        let query = match self.form {
+            QueryForm::Plain => line.to_plain_query(),
+            QueryForm::Base64 => line.to_base64_query().unwrap(),
+        };
+        let headers: Vec<(String, String)> = self
+            .headers()
+            .into_iter()
+            .map(|(k, v)| {
+                if k.eq_ignore_ascii_case("content-type") {
+                    (k, "message/rfc822".to_owned())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        self.send(
+            Method::POST,
+            &format!("/Microsoft-Server-ActiveSync?{query}"),
+            &headers,
+            mime.to_vec(),
+            true,
+        )
+    }
+
     pub fn settings(&self, request: &settings::Request) -> Reply {
         self.post_element(Command::SETTINGS, &request.to_element())
     }

@@ -31,13 +31,12 @@ use eas_proto::command::sync::{
     Collection, MimeSupport, Options, Request as SyncRequest, Response as SyncResponse,
     ServerCommand,
 };
-use eas_proto::http::{Command, CommandParams, QueryForm};
+use eas_proto::http::{Command, CommandParams};
 use eas_tests::client::{EasClient, Reply};
 use eas_tests::mail::{free_port, mailbox_list, mailbox_show};
 use eas_tests::server::{ALICE_PASSWORD, TestServer};
 use eas_tests::smime::{Pki, User, body_of, message, text_entity};
 use eas_tests::smtpd::{Behaviour, Smarthost};
-use reqwest::Method;
 
 const BOB_PASSWORD: &str = "bob-secret";
 const CAROL_PASSWORD: &str = "carol-secret";
@@ -101,35 +100,6 @@ fn assert_sent(reply: &Reply) {
 
 fn status(reply: &Reply) -> Status {
     Response::from_element(&reply.element()).unwrap().status
-}
-
-/// The 12.x form: the message itself as `message/rfc822`, the rest in the
-/// query.
-fn post_rfc822(c: &EasClient, command: Command, params: CommandParams, mime: &[u8]) -> Reply {
-    let mut line = c.request_line(command);
-    line.params = params;
-    let query = match c.form {
-        QueryForm::Plain => line.to_plain_query(),
-        QueryForm::Base64 => line.to_base64_query().unwrap(),
-    };
-    let headers: Vec<(String, String)> = c
-        .headers()
-        .into_iter()
-        .map(|(k, v)| {
-            if k.eq_ignore_ascii_case("content-type") {
-                (k, "message/rfc822".to_owned())
-            } else {
-                (k, v)
-            }
-        })
-        .collect();
-    c.send(
-        Method::POST,
-        &format!("/Microsoft-Server-ActiveSync?{query}"),
-        &headers,
-        mime.to_vec(),
-        true,
-    )
 }
 
 /// One item as a phone syncing MIME sees it.
@@ -375,8 +345,7 @@ fn smime_sent_with_sendmail_reaches_bob_and_sent_items_byte_for_byte() {
             &format!("{kind}-12@example.com"),
             &entity,
         );
-        let reply = post_rfc822(
-            &alice12,
+        let reply = alice12.post_rfc822(
             Command::SEND_MAIL,
             CommandParams {
                 save_in_sent: Some(true),
@@ -482,8 +451,7 @@ fn smime_sent_with_sendmail_reaches_bob_and_sent_items_byte_for_byte() {
         status(&compose(&alice, &other_account)),
         Status::INVALID_ACCOUNT_ID
     );
-    let reply = post_rfc822(
-        &alice12,
+    let reply = alice12.post_rfc822(
         Command::SEND_MAIL,
         CommandParams::default(),
         b"not a message",
@@ -653,8 +621,7 @@ fn smart_reply_and_forward_compose_plain_mail_and_keep_smime_as_it_is() {
         "re-lunch-12@example.com",
         &text_entity("Yes, from 12.1."),
     );
-    let r12 = post_rfc822(
-        &alice12,
+    let r12 = alice12.post_rfc822(
         Command::SMART_REPLY,
         CommandParams {
             item_id: Some(lunch.server_id.clone()),
@@ -665,8 +632,7 @@ fn smart_reply_and_forward_compose_plain_mail_and_keep_smime_as_it_is() {
         &reply12,
     );
     assert_eq!(r12.status, 200, "{}", r12.text());
-    let refused12 = post_rfc822(
-        &alice12,
+    let refused12 = alice12.post_rfc822(
         Command::SMART_REPLY,
         CommandParams {
             item_id: Some(plans.server_id.clone()),
