@@ -199,6 +199,14 @@ pub struct LimitsConfig {
     /// Requests in progress for one account, held Pings included; one
     /// more gets HTTP 503 with Retry-After. 0: no cap.
     pub max_requests_per_account: usize,
+    /// Items one collection of a Sync response carries (and the whole
+    /// response, when the request has a WindowSize of its own), whatever
+    /// WindowSize asks; the rest follow with MoreAvailable. MS-ASCMD
+    /// 2.2.3.199 caps WindowSize at 512, so values above 512 change nothing.
+    pub max_sync_window: u32,
+    /// Operations (Fetch, EmptyFolderContents, Move) in one ItemOperations
+    /// request; a request with more is refused whole with Status 2.
+    pub max_item_operations: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -309,6 +317,8 @@ impl Default for LimitsConfig {
             max_wbxml_elements: 1_000_000,
             max_connections_per_address: 4096,
             max_requests_per_account: 256,
+            max_sync_window: 512,
+            max_item_operations: 512,
         }
     }
 }

@@ -63,6 +63,18 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
             return global(Status::PROTOCOL_ERROR);
         }
     };
+    let most = ctx.state.config.limits.max_item_operations;
+    if request.operations.len() > most {
+        // The spec has no status for "too many"; 2 is what a request the
+        // server will not take gets, and nothing of it is performed.
+        let note = format!(
+            "{} operations, more than [limits] max_item_operations = {most}",
+            request.operations.len()
+        );
+        tracing::info!(account = %ctx.account.name, device = %ctx.device.device_id, "ItemOperations refused: {note}");
+        ctx.notes.push(note);
+        return global(Status::PROTOCOL_ERROR);
+    }
     let multipart = ctx.line.params.accept_multipart == Some(true);
     let store = ctx.state.store.clone();
     let account = ctx.account.name.clone();

@@ -205,16 +205,23 @@ async fn process(ctx: &mut Context<'_>, request: &Request) -> Option<Vec<Collect
         },
     };
     let collections = request.collections.clone();
+    // MS-ASCMD 2.2.3.199: WindowSize 0 or over 512 means 512; the
+    // configured cap may lower it (a phone asking for 512 of a slow
+    // store's items waits for all of them).
+    let cap = ctx.state.config.limits.max_sync_window.clamp(1, 512);
     let total_window = request
         .window_size
-        .map(|w| if w == 0 { 512 } else { w.min(512) } as usize);
+        .map(|w| if w == 0 { cap } else { w.min(cap) } as usize);
     let out = blocking(move || {
-        let mut remaining = total_window.unwrap_or(usize::MAX);
+        let mut window = Window {
+            cap,
+            remaining: total_window.unwrap_or(usize::MAX),
+        };
         let mut results = Vec::new();
         let mut notes = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
         for c in &collections {
-            let r = collection(store.as_ref(), &account, &device, version, c, &outgoing, &mut remaining, &mut notes, &mut touched);
+            let r = collection(store.as_ref(), &account, &device, version, c, &outgoing, &mut window, &mut notes, &mut touched);
             match r {
                 Ok(r) => results.push(r),
                 Err(e) => {
@@ -313,6 +320,13 @@ fn parse_server_id(id: &ServerId, folder: u32) -> Option<u64> {
     i.parse().ok()
 }
 
+/// How many more items a response may carry: at most `cap` per
+/// collection, `remaining` in all.
+struct Window {
+    cap: u32,
+    remaining: usize,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn collection(
     store: &dyn Store,
@@ -321,7 +335,7 @@ fn collection(
     version: ProtocolVersion,
     c: &Collection,
     outgoing: &sync_drafts::Outgoing,
-    remaining: &mut usize,
+    window: &mut Window,
     notes: &mut Vec<String>,
     touched: &mut Vec<u32>,
 ) -> StoreResult<CollectionResult> {
@@ -537,13 +551,13 @@ fn collection(
                 .then_some(outgoing);
             let responses =
                 apply_client_commands(scope, c, drafts, &mut known, &mut skip, notes, touched)?;
-            let window = (c.window() as usize).min(*remaining);
+            let size = (c.window().min(window.cap) as usize).min(window.remaining);
             let batch = if c.wants_changes() {
-                syncengine::next_batch(scope, &mut state, window, &skip, &mut known)?
+                syncengine::next_batch(scope, &mut state, size, &skip, &mut known)?
             } else {
                 syncengine::Batch::default()
             };
-            *remaining = remaining.saturating_sub(batch.ops.len());
+            window.remaining = window.remaining.saturating_sub(batch.ops.len());
             // The key moves whenever anything does: items sent, client
             // commands applied, or the log position passed own changes.
             let unchanged = batch.ops.is_empty()
