@@ -385,3 +385,306 @@ fn settings_refuses_bad_out_of_office_and_a_device_password_the_policy_denies() 
     assert_eq!(text_at(&password, "DevicePassword/Status"), "7");
     still_serves(&server, &c);
 }
+
+/// A Find of the Inbox for `text`, with these Options.
+fn find_request(search_id: &str, options: &str) -> Vec<u8> {
+    wbxml(&format!(
+        r#"<Find xmlns="Find:" xmlns:airsync="AirSync:"><SearchId>{search_id}</SearchId><ExecuteSearch><MailBoxSearchCriterion><Query><airsync:Class>Email</airsync:Class><airsync:CollectionId>1</airsync:CollectionId><FreeText>hello</FreeText></Query><Options>{options}</Options></MailBoxSearchCriterion></ExecuteSearch></Find>"#
+    ))
+}
+
+#[test]
+fn find_and_resolve_recipients_answer_malformed_bodies_with_their_protocol_error() {
+    let server = TestServer::with_alice();
+    let c = provisioned(&server, "BADFIND1", ProtocolVersion::V16_1);
+    folder_sync_key(&c);
+    let search_id = "5E3D2A7C-0B7E-4B8A-9D7B-3C1B2E0F4A11";
+
+    // Find: empty; a FolderSync; no ExecuteSearch; Range not a range.
+    // Status 2 InvalidRequest.
+    for body in [
+        Vec::new(),
+        wbxml(A_FOLDER_SYNC),
+        wbxml(&format!(
+            r#"<Find xmlns="Find:"><SearchId>{search_id}</SearchId></Find>"#
+        )),
+        find_request(search_id, "<Range>all</Range>"),
+    ] {
+        expect_status(&c, Command::FIND, body, "Find", "2");
+    }
+    // The same request with a proper range is answered.
+    let good = c.post(Command::FIND, find_request(search_id, "<Range>0-9</Range>"));
+    assert_eq!(text_at(&good, "Status"), "1");
+    still_serves(&server, &c);
+
+    // ResolveRecipients: empty; a FolderSync; no To; MaxCertificates not a
+    // number. Status 5 ProtocolError.
+    for body in [
+        Vec::new(),
+        wbxml(A_FOLDER_SYNC),
+        wbxml(
+            r#"<ResolveRecipients xmlns="ResolveRecipients:"><Options><MaxAmbiguousRecipients>5</MaxAmbiguousRecipients></Options></ResolveRecipients>"#,
+        ),
+        wbxml(
+            r#"<ResolveRecipients xmlns="ResolveRecipients:"><To>alice@example.com</To><Options><CertificateRetrieval>2</CertificateRetrieval><MaxCertificates>ten</MaxCertificates></Options></ResolveRecipients>"#,
+        ),
+    ] {
+        expect_status(
+            &c,
+            Command::RESOLVE_RECIPIENTS,
+            body,
+            "ResolveRecipients",
+            "5",
+        );
+    }
+    still_serves(&server, &c);
+}
+
+/// A message as the base64 that the XML form of `Mime` (opaque) holds.
+fn mime_base64() -> String {
+    BASE64.encode(
+        b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n",
+    )
+}
+
+fn compose(root: &str, inner: &str) -> Vec<u8> {
+    let mime = mime_base64();
+    wbxml(&format!(
+        r#"<{root} xmlns="ComposeMail:"><ClientId>c-{root}</ClientId>{inner}<Mime>{mime}</Mime></{root}>"#
+    ))
+}
+
+#[test]
+fn compose_mail_answers_bad_documents_and_ids_by_version() {
+    let server = TestServer::with_alice();
+    let c = provisioned(&server, "BADMAIL14", ProtocolVersion::V14_1);
+    folder_sync_key(&c);
+
+    // No body at all: Status 101 InvalidContent.
+    for command in [Command::SEND_MAIL, Command::SMART_REPLY, Command::SMART_FORWARD] {
+        let name = command.name().unwrap();
+        expect_status(&c, command, Vec::new(), name, "101");
+    }
+    still_serves(&server, &c);
+
+    // A FolderSync; a SmartReply sent as SendMail; a SendMail without its
+    // Mime: Status 103 InvalidXML, under the command's root.
+    let source = "<Source><FolderId>1</FolderId><ItemId>1:1</ItemId></Source>";
+    for body in [
+        wbxml(A_FOLDER_SYNC),
+        compose("SmartReply", source),
+        wbxml(
+            r#"<SendMail xmlns="ComposeMail:"><ClientId>c-nomime</ClientId><SaveInSentItems/></SendMail>"#,
+        ),
+    ] {
+        expect_status(&c, Command::SEND_MAIL, body, "SendMail", "103");
+    }
+    still_serves(&server, &c);
+
+    // SmartReply without Source; SmartForward naming both ItemId and
+    // LongId; SmartReply naming neither: Status 105 InvalidCombinationOfIds.
+    for (command, body) in [
+        (Command::SMART_REPLY, compose("SmartReply", "")),
+        (
+            Command::SMART_FORWARD,
+            compose(
+                "SmartForward",
+                "<Source><FolderId>1</FolderId><ItemId>1:1</ItemId><LongId>RgAAAAAaa</LongId></Source>",
+            ),
+        ),
+        (
+            Command::SMART_REPLY,
+            compose("SmartReply", "<Source><FolderId>1</FolderId></Source>"),
+        ),
+    ] {
+        let name = command.name().unwrap();
+        expect_status(&c, command, body, name, "105");
+    }
+    still_serves(&server, &c);
+
+    // 12.1 has no response document: the same refusals are HTTP 400.
+    let c12 = provisioned(&server, "BADMAIL12", ProtocolVersion::V12_1);
+    let empty = c12.post(Command::SEND_MAIL, Vec::new());
+    assert_eq!(empty.status, 400, "{}", empty.text());
+    let message = b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: re\r\n\r\nhi\r\n";
+    for command in [Command::SMART_REPLY, Command::SMART_FORWARD] {
+        // No ItemId or LongId in the query.
+        let reply = c12.post_rfc822(command, CommandParams::default(), message);
+        assert_eq!(reply.status, 400, "{command}: {}", reply.text());
+        // Both.
+        let both = CommandParams {
+            item_id: Some("1:1".into()),
+            long_id: Some("RgAAAAAaa".into()),
+            collection_id: Some("1".into()),
+            ..Default::default()
+        };
+        let reply = c12.post_rfc822(command, both, message);
+        assert_eq!(reply.status, 400, "{command}: {}", reply.text());
+    }
+    still_serves(&server, &c12);
+}
+
+/// POSTs a valid Settings body under this query and these headers.
+fn post_query(c: &EasClient, query: &str, headers: &[(String, String)]) -> Reply {
+    let body = wbxml(r#"<Settings xmlns="Settings:"><UserInformation><Get/></UserInformation></Settings>"#);
+    c.send(
+        Method::POST,
+        &format!("/Microsoft-Server-ActiveSync?{query}"),
+        headers,
+        body,
+        true,
+    )
+}
+
+/// `c`'s headers with `name` set to `value` (or removed, for `None`).
+fn with_header(c: &EasClient, name: &str, value: Option<&str>) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = c
+        .headers()
+        .into_iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case(name))
+        .collect();
+    if let Some(v) = value {
+        headers.push((name.to_owned(), v.to_owned()));
+    }
+    headers
+}
+
+fn assert_400(reply: &Reply, says: &str) {
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    assert!(
+        reply.text().contains(says),
+        "expected {says:?} in {:?}",
+        reply.text()
+    );
+}
+
+#[test]
+fn request_lines_the_server_cannot_read_are_400() {
+    let server = TestServer::with_alice();
+    let c = provisioned(&server, "BADLINE1", ProtocolVersion::V14_1);
+    let headers = c.headers();
+
+    // Missing DeviceId, missing DeviceType.
+    let reply = post_query(&c, "Cmd=Settings&User=alice&DeviceType=TestPhone", &headers);
+    assert_400(&reply, "the query has no DeviceId parameter");
+    let reply = post_query(&c, "Cmd=Settings&User=alice&DeviceId=BADLINE1", &headers);
+    assert_400(&reply, "the query has no DeviceType parameter");
+    still_serves(&server, &c);
+
+    // DeviceIds that would be paths, or are empty (MS-ASHTTP 2.2.1.1.1.2.3
+    // allows letters and digits; eas-proto's DeviceId refuses separators).
+    for id in ["..%2F..%2Fetc", "a%2Fb", "a%5Cb", "..", ""] {
+        let reply = post_query(
+            &c,
+            &format!("Cmd=Settings&User=alice&DeviceId={id}&DeviceType=TestPhone"),
+            &headers,
+        );
+        assert_400(&reply, "DeviceId");
+    }
+    // None of them was recorded as a device.
+    let devices = server.cli_ok(&["device", "list", "alice"], "");
+    assert!(!devices.contains("etc") && !devices.contains("a/b"), "{devices}");
+    still_serves(&server, &c);
+
+    // The base64 form: not base64 at all; a valid query cut short.
+    let mut b64 = server.alice("BADLINE1", ProtocolVersion::V14_1);
+    b64.form = QueryForm::Base64;
+    b64.policy_key = c.policy_key;
+    let whole = BASE64.decode(b64.query(Command::SETTINGS)).unwrap();
+    let cut = BASE64.encode(&whole[..whole.len() / 2]);
+    let reply = post_query(&b64, "!!!!", &b64.headers());
+    assert_400(&reply, "neither plain text nor valid base64");
+    let reply = post_query(&b64, &cut, &b64.headers());
+    assert_400(&reply, "the base64 query ends inside");
+    // The whole query is served.
+    let reply = post_query(&b64, &BASE64.encode(&whole), &b64.headers());
+    assert_eq!(text_at(&reply, "Status"), "1");
+    still_serves(&server, &c);
+
+    // MS-ASProtocolVersion 2.5 (not spoken) and 99.0 (no such version):
+    // 400 naming the versions spoken.
+    let query = c.query(Command::SETTINGS);
+    let reply = post_query(&c, &query, &with_header(&c, "MS-ASProtocolVersion", Some("2.5")));
+    assert_400(&reply, "protocol 2.5 is not supported");
+    assert_400(&reply, "12.0,12.1,14.0,14.1,16.0,16.1");
+    let reply = post_query(&c, &query, &with_header(&c, "MS-ASProtocolVersion", Some("99.0")));
+    assert_400(&reply, "unsupported MS-ASProtocolVersion");
+    assert_400(&reply, "12.0,12.1,14.0,14.1,16.0,16.1");
+    still_serves(&server, &c);
+
+    // X-MS-PolicyKey that is not a u32.
+    for key in ["abc", "-1", "4294967296", ""] {
+        let reply = post_query(&c, &query, &with_header(&c, "X-MS-PolicyKey", Some(key)));
+        assert_400(&reply, "X-MS-PolicyKey is not a number");
+    }
+    still_serves(&server, &c);
+}
+
+#[test]
+fn wrong_methods_and_paths_and_unreadable_autodiscover() {
+    let server = TestServer::with_alice();
+    let c = provisioned(&server, "BADHTTP1", ProtocolVersion::V14_1);
+
+    // GET (and PUT) on ActiveSync: 405 with the methods it takes.
+    for method in [Method::GET, Method::PUT] {
+        let reply = c.send(
+            method.clone(),
+            &format!("/Microsoft-Server-ActiveSync?{}", c.query(Command::SETTINGS)),
+            &c.headers(),
+            Vec::new(),
+            true,
+        );
+        assert_eq!(reply.status, 405, "{method}: {}", reply.text());
+        assert_eq!(reply.header("allow"), Some("OPTIONS,POST"), "{method}");
+    }
+    still_serves(&server, &c);
+
+    // A path the server does not serve: 404, with or without credentials.
+    for (path, auth) in [
+        ("/", true),
+        ("/Microsoft-Server-ActiveSync/other", true),
+        ("/ews/exchange.asmx", false),
+    ] {
+        let reply = c.send(Method::POST, path, &c.headers(), Vec::new(), auth);
+        assert_eq!(reply.status, 404, "{path}: {}", reply.text());
+    }
+    still_serves(&server, &c);
+
+    // Autodiscover takes POST only.
+    let reply = c.send(
+        Method::GET,
+        "/autodiscover/autodiscover.xml",
+        &[],
+        Vec::new(),
+        true,
+    );
+    assert_eq!(reply.status, 405, "{}", reply.text());
+    assert_eq!(reply.header("allow"), Some("POST"));
+
+    // Requests it cannot read: 200 with the error document, code 600.
+    let xml_header = [(
+        "Content-Type".to_owned(),
+        "text/xml; charset=utf-8".to_owned(),
+    )];
+    for body in [
+        &b""[..],
+        b"<Autodiscover",
+        b"<NotAutodiscover/>",
+        b"\xff\xfe not utf-8",
+        br#"<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"><Request><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema></Request></Autodiscover>"#,
+    ] {
+        let reply = c.send(
+            Method::POST,
+            "/autodiscover/autodiscover.xml",
+            &xml_header,
+            body.to_vec(),
+            true,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        match AdResponse::parse(&reply.body) {
+            Ok(AdResponse::Error(e)) => assert_eq!(e.code, ErrorCode::INVALID_REQUEST),
+            other => panic!("expected error 600 for {body:?}, got {other:?}"),
+        }
+    }
+    still_serves(&server, &c);
+}
