@@ -341,13 +341,7 @@ fn settings_refuses_bad_out_of_office_and_a_device_password_the_policy_denies() 
     let c = provisioned(&server, "BADSET1", ProtocolVersion::V14_1);
 
     // Not a Settings document: Status 2.
-    expect_status(
-        &c,
-        Command::SETTINGS,
-        wbxml(A_FOLDER_SYNC),
-        "Settings",
-        "2",
-    );
+    expect_status(&c, Command::SETTINGS, wbxml(A_FOLDER_SYNC), "Settings", "2");
     still_serves(&server, &c);
 
     // Oof Set: time-based without a window; EndTime before StartTime;
@@ -442,9 +436,7 @@ fn find_and_resolve_recipients_answer_malformed_bodies_with_their_protocol_error
 
 /// A message as the base64 that the XML form of `Mime` (opaque) holds.
 fn mime_base64() -> String {
-    BASE64.encode(
-        b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n",
-    )
+    BASE64.encode(b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n")
 }
 
 fn compose(root: &str, inner: &str) -> Vec<u8> {
@@ -461,7 +453,11 @@ fn compose_mail_answers_bad_documents_and_ids_by_version() {
     folder_sync_key(&c);
 
     // No body at all: Status 101 InvalidContent.
-    for command in [Command::SEND_MAIL, Command::SMART_REPLY, Command::SMART_FORWARD] {
+    for command in [
+        Command::SEND_MAIL,
+        Command::SMART_REPLY,
+        Command::SMART_FORWARD,
+    ] {
         let name = command.name().unwrap();
         expect_status(&c, command, Vec::new(), name, "101");
     }
@@ -526,7 +522,9 @@ fn compose_mail_answers_bad_documents_and_ids_by_version() {
 
 /// POSTs a valid Settings body under this query and these headers.
 fn post_query(c: &EasClient, query: &str, headers: &[(String, String)]) -> Reply {
-    let body = wbxml(r#"<Settings xmlns="Settings:"><UserInformation><Get/></UserInformation></Settings>"#);
+    let body = wbxml(
+        r#"<Settings xmlns="Settings:"><UserInformation><Get/></UserInformation></Settings>"#,
+    );
     c.send(
         Method::POST,
         &format!("/Microsoft-Server-ActiveSync?{query}"),
@@ -583,7 +581,10 @@ fn request_lines_the_server_cannot_read_are_400() {
     }
     // None of them was recorded as a device.
     let devices = server.cli_ok(&["device", "list", "alice"], "");
-    assert!(!devices.contains("etc") && !devices.contains("a/b"), "{devices}");
+    assert!(
+        !devices.contains("etc") && !devices.contains("a/b"),
+        "{devices}"
+    );
     still_serves(&server, &c);
 
     // The base64 form: not base64 at all; a valid query cut short.
@@ -604,10 +605,18 @@ fn request_lines_the_server_cannot_read_are_400() {
     // MS-ASProtocolVersion 2.5 (not spoken) and 99.0 (no such version):
     // 400 naming the versions spoken.
     let query = c.query(Command::SETTINGS);
-    let reply = post_query(&c, &query, &with_header(&c, "MS-ASProtocolVersion", Some("2.5")));
+    let reply = post_query(
+        &c,
+        &query,
+        &with_header(&c, "MS-ASProtocolVersion", Some("2.5")),
+    );
     assert_400(&reply, "protocol 2.5 is not supported");
     assert_400(&reply, "12.0,12.1,14.0,14.1,16.0,16.1");
-    let reply = post_query(&c, &query, &with_header(&c, "MS-ASProtocolVersion", Some("99.0")));
+    let reply = post_query(
+        &c,
+        &query,
+        &with_header(&c, "MS-ASProtocolVersion", Some("99.0")),
+    );
     assert_400(&reply, "unsupported MS-ASProtocolVersion");
     assert_400(&reply, "12.0,12.1,14.0,14.1,16.0,16.1");
     still_serves(&server, &c);
@@ -621,15 +630,26 @@ fn request_lines_the_server_cannot_read_are_400() {
 }
 
 #[test]
-fn wrong_methods_and_paths_and_unreadable_autodiscover() {
-    let server = TestServer::with_alice();
+fn wrong_methods_paths_commands_and_unreadable_autodiscover() {
+    let server = TestServer::with_alice_and_config("[limits]\nmax_body_bytes = 4096\n");
     let c = provisioned(&server, "BADHTTP1", ProtocolVersion::V14_1);
+
+    // A command of the protocol this server does not implement: 501.
+    let meeting = c.post(
+        Command::MEETING_RESPONSE,
+        wbxml(r#"<MeetingResponse xmlns="MeetingResponse:"><Request><UserResponse>1</UserResponse><CollectionId>1</CollectionId><RequestId>1:1</RequestId></Request></MeetingResponse>"#),
+    );
+    assert_eq!(meeting.status, 501, "{}", meeting.text());
+    still_serves(&server, &c);
 
     // GET (and PUT) on ActiveSync: 405 with the methods it takes.
     for method in [Method::GET, Method::PUT] {
         let reply = c.send(
             method.clone(),
-            &format!("/Microsoft-Server-ActiveSync?{}", c.query(Command::SETTINGS)),
+            &format!(
+                "/Microsoft-Server-ActiveSync?{}",
+                c.query(Command::SETTINGS)
+            ),
             &c.headers(),
             Vec::new(),
             true,
@@ -686,5 +706,232 @@ fn wrong_methods_and_paths_and_unreadable_autodiscover() {
             other => panic!("expected error 600 for {body:?}, got {other:?}"),
         }
     }
+    // A body over max_body_bytes (4096): 413.
+    let reply = c.send(
+        Method::POST,
+        "/autodiscover/autodiscover.xml",
+        &xml_header,
+        vec![b' '; 5000],
+        true,
+    );
+    assert_eq!(reply.status, 413, "{}", reply.text());
     still_serves(&server, &c);
+}
+
+/// A Sync of the Inbox (CollectionId 1) under `key`, with `inner` inside
+/// the Collection and `outer` after Collections.
+fn inbox_sync(key: &str, inner: &str, outer: &str) -> Vec<u8> {
+    wbxml(&format!(
+        r#"<Sync xmlns="AirSync:" xmlns:email="Email:"><Collections><Collection><SyncKey>{key}</SyncKey><CollectionId>1</CollectionId>{inner}</Collection></Collections>{outer}</Sync>"#
+    ))
+}
+
+/// Imports one message into alice's Inbox through the running server.
+fn import_one(server: &TestServer) {
+    let dir = eas_tests::server::TempDir::new("bad-input-import");
+    std::fs::write(
+        dir.path().join("0.eml"),
+        "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: one\r\nMessage-ID: <one@example.com>\r\n\r\nhello\r\n",
+    )
+    .unwrap();
+    server.cli_ok(
+        &["import", "--user", "alice", dir.path().to_str().unwrap()],
+        "",
+    );
+}
+
+#[test]
+fn sync_refuses_bad_waits_client_adds_and_unreadable_changes() {
+    let server = TestServer::with_alice();
+    import_one(&server);
+    let c = provisioned(&server, "BADSYNC2", ProtocolVersion::V14_1);
+    folder_sync_key(&c);
+    let first = c.post(Command::SYNC, inbox_sync("0", "", ""));
+    assert_eq!(text_at(&first, "Collections/Collection/Status"), "1");
+    let key = text_at(&first, "Collections/Collection/SyncKey");
+
+    // Wait outside 1..=59 minutes: Status 14 InvalidWaitOrHeartbeat, Limit
+    // the nearest bound (MS-ASCMD 2.2.3.90).
+    for (wait, limit) in [("0", "1"), ("60", "59"), ("1000", "59")] {
+        let reply = c.post(
+            Command::SYNC,
+            inbox_sync(&key, "", &format!("<Wait>{wait}</Wait>")),
+        );
+        assert_eq!(text_at(&reply, "Status"), "14", "Wait {wait}");
+        assert_eq!(text_at(&reply, "Limit"), limit, "Wait {wait}");
+    }
+    // Wait and HeartbeatInterval together: Status 4 ProtocolError.
+    let both = c.post(
+        Command::SYNC,
+        inbox_sync(
+            &key,
+            "",
+            "<Wait>5</Wait><HeartbeatInterval>300</HeartbeatInterval>",
+        ),
+    );
+    assert_eq!(refusal(&both), ("Sync".to_owned(), "4".to_owned()));
+    still_serves(&server, &c);
+
+    // None of them spent the key: it still fetches the imported message.
+    let fetched = c.post(Command::SYNC, inbox_sync(&key, "", ""));
+    assert_eq!(text_at(&fetched, "Collections/Collection/Status"), "1");
+    let server_id = text_at(&fetched, "Collections/Collection/Commands/Add/ServerId");
+    let key = text_at(&fetched, "Collections/Collection/SyncKey");
+
+    // Two Options for one class: the collection's Status 4.
+    let options = "<Options><FilterType>0</FilterType></Options>";
+    let twice = c.post(
+        Command::SYNC,
+        inbox_sync(&key, &format!("{options}{options}"), ""),
+    );
+    assert_eq!(text_at(&twice, "Collections/Collection/Status"), "4");
+
+    // An Add of Email outside Drafts (here the Inbox): clients do not
+    // create mail; the Add's Status 9 CannotComplete, no ServerId.
+    let add = c.post(
+        Command::SYNC,
+        inbox_sync(
+            &key,
+            "<Commands><Add><ClientId>new-1</ClientId><ApplicationData><email:Subject>mine</email:Subject></ApplicationData></Add></Commands>",
+            "",
+        ),
+    );
+    assert_eq!(text_at(&add, "Collections/Collection/Status"), "1");
+    assert_eq!(
+        text_at(&add, "Collections/Collection/Responses/Add/ClientId"),
+        "new-1"
+    );
+    assert_eq!(
+        text_at(&add, "Collections/Collection/Responses/Add/Status"),
+        "9"
+    );
+    assert!(
+        find(
+            &add.element(),
+            "Collections/Collection/Responses/Add/ServerId"
+        )
+        .is_none()
+    );
+    let key = text_at(&add, "Collections/Collection/SyncKey");
+
+    // A Change whose Read is not 0 or 1: the Change's Status 6
+    // ConversionError; the message stays unread.
+    let change = c.post(
+        Command::SYNC,
+        inbox_sync(
+            &key,
+            &format!("<Commands><Change><ServerId>{server_id}</ServerId><ApplicationData><email:Read>maybe</email:Read></ApplicationData></Change></Commands>"),
+            "",
+        ),
+    );
+    assert_eq!(text_at(&change, "Collections/Collection/Status"), "1");
+    assert_eq!(
+        text_at(&change, "Collections/Collection/Responses/Change/ServerId"),
+        server_id
+    );
+    assert_eq!(
+        text_at(&change, "Collections/Collection/Responses/Change/Status"),
+        "6"
+    );
+    still_serves(&server, &c);
+
+    // Another device sees the message once, still unread, and nothing else.
+    let other = provisioned(&server, "BADSYNC3", ProtocolVersion::V14_1);
+    folder_sync_key(&other);
+    let first = other.post(Command::SYNC, inbox_sync("0", "", ""));
+    let key = text_at(&first, "Collections/Collection/SyncKey");
+    let seen = other.post(Command::SYNC, inbox_sync(&key, "", ""));
+    let root = seen.element();
+    let commands = find(&root, "Collections/Collection/Commands").expect("Commands");
+    assert_eq!(commands.elements().count(), 1, "{}", xml::to_xml(&root));
+    assert_eq!(
+        text_at(
+            &seen,
+            "Collections/Collection/Commands/Add/ApplicationData/Read"
+        ),
+        "0"
+    );
+}
+
+/// Creates a mail folder under the root; returns its ServerId and the new
+/// hierarchy key.
+fn create_folder(c: &EasClient, key: &str, name: &str) -> (String, String) {
+    let reply = c.post(
+        Command::FOLDER_CREATE,
+        wbxml(&format!(
+            r#"<FolderCreate xmlns="FolderHierarchy:"><SyncKey>{key}</SyncKey><ParentId>0</ParentId><DisplayName>{name}</DisplayName><Type>12</Type></FolderCreate>"#
+        )),
+    );
+    assert_eq!(text_at(&reply, "Status"), "1", "creating {name}");
+    (text_at(&reply, "ServerId"), text_at(&reply, "SyncKey"))
+}
+
+fn folder_update(key: &str, server_id: &str, parent: &str, name: &str) -> Vec<u8> {
+    wbxml(&format!(
+        r#"<FolderUpdate xmlns="FolderHierarchy:"><SyncKey>{key}</SyncKey><ServerId>{server_id}</ServerId><ParentId>{parent}</ParentId><DisplayName>{name}</DisplayName></FolderUpdate>"#
+    ))
+}
+
+fn folder_delete(key: &str, server_id: &str) -> Vec<u8> {
+    wbxml(&format!(
+        r#"<FolderDelete xmlns="FolderHierarchy:"><SyncKey>{key}</SyncKey><ServerId>{server_id}</ServerId></FolderDelete>"#
+    ))
+}
+
+#[test]
+fn folder_commands_refuse_stale_keys_bad_parents_names_and_types() {
+    let server = TestServer::with_alice();
+    let c = provisioned(&server, "BADFOLD2", ProtocolVersion::V14_1);
+    let key0 = folder_sync_key(&c);
+    let (_a, key1) = create_folder(&c, &key0, "A");
+    let (b, key2) = create_folder(&c, &key1, "B");
+
+    // The key before the last change: Status 9 InvalidSyncKey.
+    expect_status(
+        &c,
+        Command::FOLDER_UPDATE,
+        folder_update(&key1, &b, "0", "B2"),
+        "FolderUpdate",
+        "9",
+    );
+    expect_status(
+        &c,
+        Command::FOLDER_DELETE,
+        folder_delete(&key1, &b),
+        "FolderDelete",
+        "9",
+    );
+    // An unknown parent: 5 ParentNotFound; a blank name: 10; a name taken
+    // under that parent: 2.
+    for (parent, name, status) in [("999", "B2", "5"), ("0", "   ", "10"), ("0", "A", "2")] {
+        let reply = c.post(
+            Command::FOLDER_UPDATE,
+            folder_update(&key2, &b, parent, name),
+        );
+        assert_eq!(
+            refusal(&reply),
+            ("FolderUpdate".to_owned(), status.to_owned()),
+            "parent {parent}, name {name:?}"
+        );
+    }
+    // FolderCreate of a type that is not a user folder type (2, the
+    // Inbox), and of a blank name: 10 MalformedRequest.
+    for (folder_type, name) in [("2", "Inbox2"), ("12", "   ")] {
+        let reply = c.post(
+            Command::FOLDER_CREATE,
+            wbxml(&format!(
+                r#"<FolderCreate xmlns="FolderHierarchy:"><SyncKey>{key2}</SyncKey><ParentId>0</ParentId><DisplayName>{name}</DisplayName><Type>{folder_type}</Type></FolderCreate>"#
+            )),
+        );
+        assert_eq!(
+            refusal(&reply),
+            ("FolderCreate".to_owned(), "10".to_owned()),
+            "type {folder_type}, name {name:?}"
+        );
+    }
+    still_serves(&server, &c);
+
+    // No refusal moved the key: it deletes B now.
+    let deleted = c.post(Command::FOLDER_DELETE, folder_delete(&key2, &b));
+    assert_eq!(text_at(&deleted, "Status"), "1");
 }
