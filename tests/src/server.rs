@@ -21,7 +21,7 @@ use crate::client::EasClient;
 use crate::eas_server;
 
 /// What the server prints once it accepts connections.
-const READY: &str = "eas-server listening on https://";
+const READY: &str = "eas-server listening on ";
 
 /// How long a start may take before the test gives up.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -173,7 +173,11 @@ impl TestServer {
                     all.push_str(&line);
                     all.push('\n');
                 }
-                if let Some(rest) = line.strip_prefix(READY) {
+                let address = line.strip_prefix(READY).and_then(|url| {
+                    url.strip_prefix("https://")
+                        .or_else(|| url.strip_prefix("http://"))
+                });
+                if let Some(rest) = address {
                     if let Some(tx) = tx.take() {
                         let _ = tx.send(rest.trim().to_owned());
                     }
@@ -313,6 +317,18 @@ impl TestServer {
         reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(self.tls_config())
             .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    /// Like [`TestServer::http`], connecting from `local`, another loopback
+    /// address (127.0.0.2, say): a second client address on one machine.
+    pub fn http_from(&self, local: std::net::IpAddr) -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(self.tls_config())
+            .no_proxy()
+            .local_address(local)
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap()

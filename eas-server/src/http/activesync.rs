@@ -76,6 +76,14 @@ pub async fn authenticate(
         return Err(unauthorized());
     };
     let ip = peer.ip();
+    // The lockout comes before the cache: a login locked out at this
+    // address must not be able to try passwords against the cache, where
+    // the right one would answer at once while the user is active and
+    // every wrong one costs nothing.
+    if let Some(wait) = state.throttle.locked_for(&creds.login, ip) {
+        tracing::info!(%peer, seconds = wait.as_secs(), "login throttled");
+        return Err(unauthorized());
+    }
     // Nearly every request logs in from the cache. On a miss, argon2 waits
     // for one of `password_checks`; `check` looks in the cache again first,
     // so the devices of one account that log in together cost one run.
