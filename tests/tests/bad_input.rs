@@ -258,6 +258,15 @@ fn move_items_and_get_item_estimate_answer_103_from_14_and_400_in_12() {
         // The common status InvalidXML (MS-ASCMD 2.2.2), on the root.
         expect_status(&c14, Command::MOVE_ITEMS, body, "MoveItems", "103");
     }
+    for body in bad_estimates() {
+        expect_status(
+            &c14,
+            Command::GET_ITEM_ESTIMATE,
+            body,
+            "GetItemEstimate",
+            "103",
+        );
+    }
     still_serves(&server, &c14);
 
     let c12 = provisioned(&server, "BADMOVE12", ProtocolVersion::V12_1);
