@@ -198,8 +198,11 @@ fn raise_open_files_limit() -> Option<u64> {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EAS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: a log redirected to a file or journald
+    // stays plain text that grep and log shippers read.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

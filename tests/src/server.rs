@@ -65,6 +65,8 @@ pub struct TestServer {
     config: Option<PathBuf>,
     /// More arguments for `serve`, such as `--demo`.
     serve_args: Vec<String>,
+    /// `EAS_LOG` for the server: `info` unless a test wants more.
+    log_filter: String,
     /// Everything the server printed on stdout, shared with the thread that
     /// reads it.
     stdout: Arc<std::sync::Mutex<String>>,
@@ -82,6 +84,7 @@ impl TestServer {
             addr: None,
             config: None,
             serve_args: Vec::new(),
+            log_filter: "info".to_owned(),
             stdout: Arc::default(),
             dir,
         }
@@ -112,6 +115,12 @@ impl TestServer {
     /// Adds arguments to `serve` for the next start.
     pub fn serve_args(&mut self, args: &[&str]) {
         self.serve_args.extend(args.iter().map(|a| (*a).to_owned()));
+    }
+
+    /// Sets `EAS_LOG` (an `EnvFilter`) for the next start, for a test that
+    /// waits on a debug line.
+    pub fn log_filter(&mut self, filter: &str) {
+        filter.clone_into(&mut self.log_filter);
     }
 
     /// What the server printed on stdout so far (its banner).
@@ -153,7 +162,7 @@ impl TestServer {
         }
         cmd.args(&self.serve_args);
         let mut child = cmd
-            .env("EAS_LOG", "info")
+            .env("EAS_LOG", &self.log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)

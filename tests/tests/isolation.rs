@@ -939,3 +939,86 @@ fn a_blocked_or_wiped_device_gets_nothing_through_any_id() {
     let queue = server.cli_ok(&["queue", "list"], "");
     assert!(!queue.contains("carol@example.net"), "{queue}");
 }
+
+#[test]
+fn a_device_blocked_or_wiped_while_it_waits_is_told_nothing() {
+    let mut server = TestServer::new();
+    server.add_user("alice", "alice@example.com", ALICE_PASSWORD);
+    // The holds say so at debug level: the test waits for both.
+    server.log_filter("info,eas_server::cmd::ping=debug,eas_server::cmd::sync=debug");
+    server.start();
+    let (pinger, _) = phone(&server, "alice", ALICE_PASSWORD, "ISOHELDPING");
+    let _ = first_sync(&pinger, "1");
+    let (waiter, _) = phone(&server, "alice", ALICE_PASSWORD, "ISOHELDSYNC");
+    let (key, _) = first_sync(&waiter, "1");
+    let dir = TempDir::new("isolation-held");
+    std::fs::write(dir.path().join("m.eml"), bobs_mail(7)).unwrap();
+
+    let (pinged, waited) = std::thread::scope(|s| {
+        let p = s.spawn(|| {
+            pinger.post_element(
+                Command::PING,
+                &PingRequest {
+                    heartbeat_interval: Some(300),
+                    folders: Some(vec![PingFolder {
+                        id: id("1"),
+                        class: "Email".into(),
+                    }]),
+                }
+                .to_element(),
+            )
+        });
+        let w = s.spawn(|| {
+            waiter.post_element(
+                Command::SYNC,
+                &Request {
+                    collections: vec![with_bodies(Collection::new(key.clone(), id("1")))],
+                    wait: Some(5),
+                    ..Default::default()
+                }
+                .to_element(),
+            )
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = server.log();
+            let held = |what: &str, device: &str| {
+                log.lines()
+                    .any(|l| l.contains(what) && l.contains(&format!("device={device}")))
+            };
+            if held("ping: holding", "ISOHELDPING") && held("sync: waiting", "ISOHELDSYNC") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the requests were not held:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server.cli_ok(&["device", "block", "alice", "ISOHELDPING"], "");
+        server.cli_ok(&["device", "wipe", "alice", "ISOHELDSYNC"], "");
+        server.cli_ok(
+            &["import", "--user", "alice", dir.path().to_str().unwrap()],
+            "",
+        );
+        (p.join().unwrap(), w.join().unwrap())
+    });
+    let pinged = eas_proto::xml::to_xml(&pinged.element());
+    assert!(pinged.contains("<Status>129</Status>"), "{pinged}");
+    assert!(!pinged.contains("<Folder>"), "{pinged}");
+    let waited = eas_proto::xml::to_xml(&waited.element());
+    assert!(waited.contains("<Status>140</Status>"), "{waited}");
+    assert!(
+        !waited.contains(SECRET) && !waited.contains("<Add>"),
+        "{waited}"
+    );
+    let log = server.log();
+    assert!(
+        log.contains("held Ping ended: the device was blocked"),
+        "{log}"
+    );
+    assert!(
+        log.contains("held Sync ended: a wipe was asked for"),
+        "{log}"
+    );
+}

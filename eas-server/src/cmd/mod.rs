@@ -24,11 +24,11 @@ pub mod validatecert;
 use eas_proto::ProtocolVersion;
 use eas_proto::command::CommandError;
 use eas_proto::http::{Command, RequestLine};
-use eas_proto::wbxml::Element;
+use eas_proto::wbxml::{Element, Tag};
 use hyper::StatusCode;
 
 use crate::state::AppState;
-use crate::store::{Account, Device};
+use crate::store::{Access, Account, Device, StoreResult};
 
 /// The commands this server answers today; OPTIONS advertises exactly these.
 pub const IMPLEMENTED: &[Command] = &[
@@ -118,4 +118,59 @@ pub fn note_bad_request(ctx: &mut Context<'_>, err: &CommandError) {
 /// Runs a store operation off the async reactor: redb commits fsync.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     tokio::task::spawn_blocking(f).await.ok()
+}
+
+/// The answer for a device that an administrator blocked, or asked to
+/// wipe, while its request was held (a Ping, a Sync with Wait). The gate
+/// let the request in; what wakes it must not tell the device of changes,
+/// or send it items, that it may no longer have. Reads the device again:
+/// `None` while it is still let in.
+pub async fn refused_while_held(
+    ctx: &mut Context<'_>,
+    root: Tag,
+    status_tag: Tag,
+) -> Option<Outcome> {
+    let store = ctx.state.store.clone();
+    let (account, device) = (ctx.account.name.clone(), ctx.device.device_id.clone());
+    let now = blocking(move || store.device(&account, &device)).await;
+    refusal_after_hold(ctx, now, root, status_tag)
+}
+
+/// [`refused_while_held`] for a device the command has read again itself
+/// (Ping reads it with the folders it watches, in one trip to the store).
+/// The refusal is the gate's: the command's Status from 14.0, HTTP before.
+pub fn refusal_after_hold(
+    ctx: &mut Context<'_>,
+    now: Option<StoreResult<Option<Device>>>,
+    root: Tag,
+    status_tag: Tag,
+) -> Option<Outcome> {
+    use eas_proto::status::Status;
+
+    let (status, http, why) = match now {
+        Some(Ok(Some(d))) if d.wipe.is_some() => (
+            Status::REMOTE_WIPE_REQUESTED,
+            StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
+            "a wipe was asked for",
+        ),
+        Some(Ok(Some(d))) if d.access != Access::Allowed => (
+            Status::DEVICE_IS_BLOCKED_FOR_THIS_USER,
+            StatusCode::FORBIDDEN,
+            "the device was blocked",
+        ),
+        Some(Ok(Some(_))) => return None,
+        // Removed, or unreadable: nothing goes out on a guess.
+        _ => (
+            Status::DEVICE_IS_BLOCKED_FOR_THIS_USER,
+            StatusCode::FORBIDDEN,
+            "the device could not be read again",
+        ),
+    };
+    ctx.notes.push(format!("{why} while the request was held"));
+    tracing::info!(account = %ctx.account.name, device = %ctx.device.device_id, "held {} ended: {why}", ctx.line.command);
+    Some(if ctx.version >= ProtocolVersion::V14_0 {
+        Outcome::Wbxml(Element::new(root).with(Element::text(status_tag, status.as_text())))
+    } else {
+        Outcome::Http(http)
+    })
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use eas_proto::codepages::ping;
 use eas_proto::command::ids::CollectionId;
 use eas_proto::command::ping::{Folder, Request, Response, Status};
 use eas_proto::wbxml::Element;
@@ -95,6 +96,7 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
     watched.push(HIERARCHY);
     let mut baseline = Vec::new();
     let mut look = true;
+    let mut woken = false;
     loop {
         let notified = hub.notified();
         tokio::pin!(notified);
@@ -112,7 +114,23 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 ctx.device.device_id.clone(),
                 ids.clone(),
             );
-            match blocking(move || pending(store.as_ref(), &account, &device, &check)).await {
+            // After a wake the device is read again with the folders: an
+            // administrator may have blocked it meanwhile.
+            let read = blocking(move || {
+                let now = woken.then(|| store.device(&account, &device));
+                (now, pending(store.as_ref(), &account, &device, &check))
+            })
+            .await;
+            let Some((now, pending)) = read else {
+                return reply(Response::new(Status::SERVER_ERROR));
+            };
+            if let Some(now) = now {
+                let refusal = super::refusal_after_hold(ctx, Some(now), ping::Ping, ping::Status);
+                if let Some(refusal) = refusal {
+                    return refusal;
+                }
+            }
+            match Some(pending) {
                 Some(Ok(Pending::Hierarchy)) => {
                     ctx.notes.push("the folder hierarchy changed".into());
                     return reply(Response::new(Status::HIERARCHY_CHANGED));
@@ -137,6 +155,9 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 .push("a newer Ping from this device ended this one".into());
             return reply(Response::new(Status::EXPIRED));
         }
+        if !woken {
+            tracing::debug!(account = %ctx.account.name, device = %ctx.device.device_id, heartbeat, "ping: holding");
+        }
         tokio::select! {
             () = &mut notified => {}
             () = &mut cancelled => {
@@ -155,6 +176,7 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
         // The hub wakes every waiter of the account: the store is read
         // again only when a watched folder or the hierarchy moved.
         look = !hub.changed(&watched, &baseline).is_empty();
+        woken = true;
     }
 }
 

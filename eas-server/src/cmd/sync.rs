@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use eas_proto::ProtocolVersion;
+use eas_proto::codepages::airsync;
 use eas_proto::command::airsyncbase::BodyPreference;
 use eas_proto::command::email::Email;
 use eas_proto::command::ids::{ClientId, CollectionId, ServerId, SyncKey};
@@ -146,6 +147,7 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 // Hold the request until a watched folder changes (MS-ASCMD
                 // Wait): a task and a Notify registration, no polling.
                 if hub.changed(&folders, &baseline).is_empty() {
+                    tracing::debug!(account = %ctx.account.name, device = %ctx.device.device_id, "sync: waiting for a change");
                     let mut stopping = ctx.state.stopping.subscribe();
                     tokio::select! {
                         () = &mut notified => {}
@@ -158,6 +160,10 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                             // An empty response: nothing changed (MS-ASCMD 2.2.3.198).
                             return Outcome::Empty;
                         }
+                    }
+                    let (root, status) = (airsync::Sync, airsync::Status);
+                    if let Some(refusal) = super::refused_while_held(ctx, root, status).await {
+                        return refusal;
                     }
                 }
                 baseline = hub.versions(&folders);
