@@ -39,11 +39,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(state.config.server.header_timeout_secs))
-        .max_buf_size(state.config.limits.max_header_bytes.max(8192))
-        .keep_alive(true);
+    let http = connection_builder(&state);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -121,7 +117,25 @@ pub async fn serve(
     }
 }
 
-async fn handle(state: Arc<AppState>, peer: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+/// How every connection speaks HTTP/1.1: the header time-out and the
+/// header size limit are hyper's to enforce, before any handler runs.
+pub fn connection_builder(state: &AppState) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(state.config.server.header_timeout_secs))
+        .max_buf_size(state.config.limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    http
+}
+
+/// Routes one request by its path. Public with [`connection_builder`] so
+/// that the `http_connection` fuzz target runs what `serve` runs, on bytes
+/// instead of a socket.
+pub async fn handle(
+    state: Arc<AppState>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let path = req.uri().path();
     let is = |p: &str| path.eq_ignore_ascii_case(p);
     if is("/Microsoft-Server-ActiveSync")
