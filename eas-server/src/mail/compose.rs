@@ -210,6 +210,24 @@ mod tests {
     const CLIENT: &[u8] = b"From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: Re: plans\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nYes, caf\xc3\xa9 at noon.\r\n";
     const ORIGINAL: &[u8] = b"From: Bob <bob@example.com>\r\nTo: alice@example.com\r\nSubject: plans\r\nDate: Sun, 29 Nov 2026 18:00:00 +0000\r\nMessage-ID: <orig@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLunch tomorrow?\r\n.dot line\r\n";
 
+    /// Fuzz finding (target `compose`): forwarding this original builds
+    /// nested multiparts that reach a `debug_assert!` in mail-parser when
+    /// the copy is summarised; the build profiles keep it off in the
+    /// dependency, and the summary is still made.
+    #[test]
+    fn a_forward_of_nested_multiparts_summarises() {
+        let input =
+            include_bytes!("../../../fixtures/fuzz/compose/nested-multipart-debug-assert.bin");
+        let [_, hi, lo, rest @ ..] = &input[..] else {
+            panic!("the seed holds its header")
+        };
+        let cut = usize::from(u16::from_be_bytes([*hi, *lo])) % (rest.len() + 1);
+        let (client, original) = rest.split_at(cut);
+        let built = forward(client, original).unwrap();
+        let summary = crate::mail::summary::summarize(&built);
+        assert_eq!(summary.subject, "Fwd");
+    }
+
     fn parts(msg: &[u8]) -> Vec<Vec<u8>> {
         let text = msg.to_vec();
         let parsed = MessageParser::default().parse(&text).unwrap();
