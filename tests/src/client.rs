@@ -7,6 +7,8 @@ use std::fmt;
 
 use base64::Engine as _;
 use eas_proto::ProtocolVersion;
+use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
+use eas_proto::command::ids::SyncKey;
 use eas_proto::command::provision::{
     self, AckStatus, POLICY_TYPE_WBXML, PolicyStatus, RequestBody, WipeStatus,
 };
@@ -230,6 +232,19 @@ impl EasClient {
 
     pub fn post_element(&self, command: Command, el: &Element<'_>) -> Reply {
         self.post(command, el.encode().unwrap())
+    }
+
+    /// FolderSync from `key` (`SyncKey::initial()` for the whole hierarchy).
+    pub fn folder_sync(&self, key: &SyncKey) -> FolderSyncResponse {
+        let reply = self.post_element(
+            Command::FOLDER_SYNC,
+            &FolderSyncRequest {
+                sync_key: key.clone(),
+            }
+            .to_element(),
+        );
+        FolderSyncResponse::from_element(&reply.element())
+            .unwrap_or_else(|e| panic!("a FolderSync response: {e}\n{}", reply.text()))
     }
 
     /// The 12.x form of SendMail, SmartReply and SmartForward: the message

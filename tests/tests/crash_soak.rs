@@ -35,7 +35,6 @@ use eas_proto::command::composemail::{
     Kind, Request as ComposeRequest, Response as ComposeResponse, Status as ComposeStatus,
 };
 use eas_proto::command::email::{Email, Flag, FlagStatus};
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::{CollectionId, ServerId, SyncKey};
 use eas_proto::command::items::{Move, MoveItemsRequest, MoveItemsResponse, MoveItemsStatus};
 use eas_proto::command::sync::{
@@ -253,14 +252,7 @@ impl Device {
             Some(k) => c.policy_key = Some(k),
             None => {
                 self.policy_key = Some(c.provision_fully());
-                let fs = c.post_element(
-                    Command::FOLDER_SYNC,
-                    &FolderSyncRequest {
-                        sync_key: SyncKey::initial(),
-                    }
-                    .to_element(),
-                );
-                FolderSyncResponse::from_element(&fs.element()).unwrap();
+                c.folder_sync(&SyncKey::initial());
             }
         }
         self.client = Some(c);

@@ -13,7 +13,6 @@ use std::collections::HashSet;
 
 use eas_proto::ProtocolVersion;
 use eas_proto::command::email::Email;
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::{CollectionId, SyncKey};
 use eas_proto::command::sync::{Collection, Request, Response, ServerCommand};
 use eas_proto::http::Command;
@@ -42,18 +41,7 @@ fn demo_users_can_log_in_and_sync_a_varied_mailbox() {
         ProtocolVersion::V16_1,
     );
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    let folders = FolderSyncResponse::from_element(&fs.element())
-        .unwrap()
-        .changes
-        .unwrap()
-        .adds;
+    let folders = c.folder_sync(&SyncKey::initial()).changes.unwrap().adds;
     assert!(
         folders.iter().any(|f| f.display_name == "Projects"),
         "a user folder"

@@ -72,17 +72,7 @@ fn bobs_mail(i: usize) -> Vec<u8> {
 fn phone(server: &TestServer, login: &str, password: &str, device: &str) -> (EasClient, SyncKey) {
     let mut c = server.client(login, password, device, ProtocolVersion::V16_1);
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    let key = FolderSyncResponse::from_element(&fs.element())
-        .unwrap()
-        .sync_key
-        .unwrap();
+    let key = c.folder_sync(&SyncKey::initial()).sync_key.unwrap();
     (c, key)
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use eas_proto::ProtocolVersion;
 use eas_proto::command::email::Email;
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
+use eas_proto::command::folder::FolderSyncRequest;
 use eas_proto::command::ids::{CollectionId, ServerId, SyncKey};
 use eas_proto::command::items::{
     Fetch, ItemOperationsRequest, ItemOperationsResponse, ItemOperationsStatus, Operation,
@@ -186,14 +186,7 @@ fn an_account_holds_at_most_its_requests_and_others_are_served() {
 /// key to go on from.
 fn inbox_key(c: &mut EasClient) -> SyncKey {
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    FolderSyncResponse::from_element(&fs.element()).unwrap();
+    c.folder_sync(&SyncKey::initial());
     let first = sync(c, Collection::new(SyncKey::initial(), inbox()), None);
     first.collections[0].header.sync_key.clone().unwrap()
 }

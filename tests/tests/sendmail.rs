@@ -22,7 +22,6 @@ use eas_proto::ProtocolVersion;
 use eas_proto::command::airsyncbase::{BodyPreference, BodyType};
 use eas_proto::command::composemail::{Kind, Request, Response, Source, Status};
 use eas_proto::command::email::Email;
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::{CollectionId, SyncKey};
 use eas_proto::command::settings::{
     self, Audience, BodyType as OofBodyType, Oof, OofMessage, OofRequest, OofState,
@@ -58,14 +57,7 @@ fn phone(server: &TestServer, login: &str, device: &str, version: ProtocolVersio
     };
     let mut c = server.client(login, password, device, version);
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    FolderSyncResponse::from_element(&fs.element()).unwrap();
+    c.folder_sync(&SyncKey::initial());
     c
 }
 

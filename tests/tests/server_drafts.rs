@@ -17,7 +17,6 @@ use eas_proto::command::airsyncbase::{
     AttachmentAdd, AttachmentMethod, Attachments, Body, BodyPreference, BodyType,
 };
 use eas_proto::command::email::Email;
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::{ClientId, CollectionId, SyncKey};
 use eas_proto::command::items::{
     Fetch, FileProperties, ItemOperationsRequest, ItemOperationsResponse, ItemOperationsStatus,
@@ -37,14 +36,7 @@ const DRAFTS: &str = "2";
 fn device(server: &TestServer, id: &str, version: ProtocolVersion) -> EasClient {
     let mut c = server.alice(id, version);
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    FolderSyncResponse::from_element(&fs.element()).unwrap();
+    c.folder_sync(&SyncKey::initial());
     c
 }
 

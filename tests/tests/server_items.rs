@@ -115,14 +115,7 @@ fn import(server: &TestServer, messages: &[Vec<u8>]) -> TempDir {
 /// A provisioned device that has done its first FolderSync; the key.
 fn device(mut c: EasClient) -> (EasClient, SyncKey) {
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    let fs = FolderSyncResponse::from_element(&fs.element()).unwrap();
+    let fs = c.folder_sync(&SyncKey::initial());
     (c, fs.sync_key.unwrap())
 }
 

@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use eas_proto::ProtocolVersion;
 use eas_proto::command::email::Email;
-use eas_proto::command::folder::{
-    FolderCreateRequest, FolderCreateResponse, FolderSyncRequest, FolderSyncResponse, FolderType,
-};
+use eas_proto::command::folder::{FolderCreateRequest, FolderCreateResponse, FolderType};
 use eas_proto::command::ids::{CollectionId, SyncKey};
 use eas_proto::command::items::{Move, MoveItemsRequest, MoveItemsResponse};
 use eas_proto::command::ping::{
@@ -46,17 +44,7 @@ fn import_one(server: &TestServer, subject: &str) -> TempDir {
 fn synced(server: &TestServer, device: &str) -> (EasClient, SyncKey, SyncKey) {
     let mut c = server.alice(device, ProtocolVersion::V16_1);
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    let hierarchy = FolderSyncResponse::from_element(&fs.element())
-        .unwrap()
-        .sync_key
-        .unwrap();
+    let hierarchy = c.folder_sync(&SyncKey::initial()).sync_key.unwrap();
     let mut key = SyncKey::initial();
     loop {
         let r = c.post_element(
@@ -185,17 +173,7 @@ fn limits_missing_parameters_and_hierarchy_changes() {
     let other = server.alice("PING4", ProtocolVersion::V16_1);
     let mut other = other;
     other.provision_fully();
-    let fs = other.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    let key = FolderSyncResponse::from_element(&fs.element())
-        .unwrap()
-        .sync_key
-        .unwrap();
+    let key = other.folder_sync(&SyncKey::initial()).sync_key.unwrap();
     let create = FolderCreateRequest {
         sync_key: key,
         parent_id: CollectionId::new("0").unwrap(),
@@ -470,17 +448,7 @@ fn changes_and_moves_by_another_device_wake_a_held_ping() {
 
 /// The hierarchy's SyncKey after a first FolderSync.
 fn folder_sync(c: &EasClient) -> SyncKey {
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    FolderSyncResponse::from_element(&fs.element())
-        .unwrap()
-        .sync_key
-        .unwrap()
+    c.folder_sync(&SyncKey::initial()).sync_key.unwrap()
 }
 
 #[test]

@@ -27,8 +27,7 @@ use eas_proto::command::find::{
     Criterion, FindOptions, FindRequest, FindResponse, FindResult, FindStatus,
 };
 use eas_proto::command::folder::{
-    FolderCreateRequest, FolderCreateResponse, FolderCreateStatus, FolderSyncRequest,
-    FolderSyncResponse, FolderType,
+    FolderCreateRequest, FolderCreateResponse, FolderCreateStatus, FolderType,
 };
 use eas_proto::command::ids::{CollectionId, ServerId, SyncKey};
 use eas_proto::command::items::{
@@ -142,14 +141,7 @@ fn import_into(server: &TestServer, user: &str, folder: &str, messages: &[Vec<u8
 /// A provisioned device that has done its first FolderSync; the key.
 fn device(mut c: EasClient) -> (EasClient, SyncKey) {
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    let fs = FolderSyncResponse::from_element(&fs.element()).unwrap();
+    let fs = c.folder_sync(&SyncKey::initial());
     (c, fs.sync_key.unwrap())
 }
 

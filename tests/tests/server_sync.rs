@@ -15,7 +15,6 @@ use std::collections::HashSet;
 use eas_proto::ProtocolVersion;
 use eas_proto::command::airsyncbase::{BodyPreference, BodyType};
 use eas_proto::command::email::Email;
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::{CollectionId, ServerId, SyncKey};
 use eas_proto::command::sync::{
     ClientCommand, Collection, ItemResponse, MimeSupport, Options, Request, Response,
@@ -51,14 +50,7 @@ fn import(server: &TestServer, messages: &[Vec<u8>]) -> TempDir {
 fn client(server: &TestServer, device: &str) -> EasClient {
     let mut c = server.alice(device, ProtocolVersion::V16_1);
     c.provision_fully();
-    let fs = c.post_element(
-        Command::FOLDER_SYNC,
-        &FolderSyncRequest {
-            sync_key: SyncKey::initial(),
-        }
-        .to_element(),
-    );
-    FolderSyncResponse::from_element(&fs.element()).unwrap();
+    c.folder_sync(&SyncKey::initial());
     c
 }
 

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use eas_proto::ProtocolVersion;
 use eas_proto::command::composemail::{Kind, Request};
-use eas_proto::command::folder::{FolderSyncRequest, FolderSyncResponse};
 use eas_proto::command::ids::SyncKey;
 use eas_proto::http::Command;
 use eas_tests::mail::free_port;
@@ -131,14 +130,7 @@ fn postfix_relays_smime_into_a_maildir_byte_for_byte() {
         let server = server(port);
         let mut alice = server.alice(&format!("RELAY{round}"), ProtocolVersion::V16_1);
         alice.provision_fully();
-        let fs = alice.post_element(
-            Command::FOLDER_SYNC,
-            &FolderSyncRequest {
-                sync_key: SyncKey::initial(),
-            }
-            .to_element(),
-        );
-        FolderSyncResponse::from_element(&fs.element()).unwrap();
+        alice.folder_sync(&SyncKey::initial());
         for (kind, entity) in &kinds {
             let subject = format!("{kind} by {round}");
             let mime = message(
