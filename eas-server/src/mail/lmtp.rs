@@ -852,6 +852,82 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn recipients_beyond_the_limit_get_452_and_the_rest_are_served() {
+        let mut config = Config::default();
+        config.lmtp.max_recipients = 2;
+        let state = state(config);
+        let out = converse(
+            &state,
+            b"LHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nSubject: two\r\n\r\nhi\r\n.\r\nQUIT\r\n",
+        )
+        .await;
+        let r = replies(&out);
+        assert!(r[5].starts_with("452 4.5.3"), "{out}");
+        assert!(r[6].starts_with("354"), "{out}");
+        assert!(r[7].starts_with("250 2.0.0 <alice@example.com>"), "{out}");
+        assert!(r[8].starts_with("250 2.0.0 <bob@example.com>"), "{out}");
+        assert_eq!(state.store.folder_items("alice", 1).unwrap().len(), 1);
+        assert_eq!(state.store.folder_items("bob", 1).unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn too_many_errors_close_the_connection_with_421() {
+        let state = state(Config::default());
+        let mut input = b"LHLO x\r\n".to_vec();
+        for _ in 0..=MAX_ERRORS {
+            input.extend_from_slice(b"BOGUS\r\n");
+        }
+        // Never read: the connection is closed before it.
+        input.extend_from_slice(
+            b"MAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\n",
+        );
+        let out = converse(&state, &input).await;
+        let r = replies(&out);
+        let last = r.last().unwrap();
+        assert!(last.starts_with("421 4.7.0 too many errors"), "{out}");
+        assert_eq!(
+            r.iter().filter(|l| l.starts_with("500")).count(),
+            MAX_ERRORS as usize + 1
+        );
+        assert!(!out.contains("sender OK"), "{out}");
+        assert!(state.store.folder_items("alice", 1).unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_idle_client_gets_421_after_the_command_timeout() {
+        let mut config = Config::default();
+        config.lmtp.command_timeout_secs = 1;
+        let state = state(config);
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let peer: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let state2 = state.clone();
+        let task = tokio::spawn(async move {
+            serve_connection(&state2, "test.host", server, peer).await;
+        });
+        // Says hello, then nothing: the connection stays open on this side.
+        client.write_all(b"LHLO x\r\n").await.unwrap();
+        let started = std::time::Instant::now();
+        let mut out = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut client, &mut out)
+            .await
+            .unwrap();
+        task.await.unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            replies(&out)
+                .last()
+                .unwrap()
+                .starts_with("421 4.4.2 test.host timeout"),
+            "{out}"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
     async fn a_message_cut_off_is_not_delivered() {
         let state = state(Config::default());
         let out = converse(
