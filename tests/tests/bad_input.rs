@@ -944,3 +944,69 @@ fn folder_commands_refuse_stale_keys_bad_parents_names_and_types() {
     let deleted = c.post(Command::FOLDER_DELETE, folder_delete(&key2, &b));
     assert_eq!(text_at(&deleted, "Status"), "1");
 }
+
+/// `eas-server ARGS` against the running server's data directory: its exit
+/// status and what it said on stderr.
+fn cli_refused(server: &TestServer, args: &[&str]) -> String {
+    let out = server.cli(args, "");
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} succeeded: {said}");
+    said
+}
+
+#[test]
+fn the_admin_cli_refuses_bad_certificate_and_ldif_files_and_changes_nothing() {
+    let server = TestServer::with_alice();
+    let dir = eas_tests::server::TempDir::new("bad-admin-files");
+    let path = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let junk = path(
+        "junk.pem",
+        b"-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n",
+    );
+    let said = cli_refused(&server, &["cert", "publish", "alice", &junk]);
+    assert!(said.contains("the file holds no certificate"), "{said}");
+    let empty = path("empty.der", b"");
+    let said = cli_refused(&server, &["cert", "publish", "alice", &empty]);
+    assert!(said.contains("the file holds no certificate"), "{said}");
+    let good = path("alice.pem", &eas_tests::pki::file("alice.pem"));
+    let said = cli_refused(&server, &["cert", "publish", "nobody", &good]);
+    assert!(
+        said.contains("there is no user or directory entry nobody"),
+        "{said}"
+    );
+
+    // LDIF: an attribute before its dn, a URL reference (which would read
+    // a file on the server), bad base64: refused with the line named.
+    for (ldif, line) in [
+        (
+            "cn: x\ndn: cn=x,dc=example\nmail: x@example.com\n",
+            "line 1",
+        ),
+        (
+            "dn: cn=x,dc=example\nmail: x@example.com\njpegPhoto:< file:///etc/passwd\n",
+            "line 3",
+        ),
+        (
+            "dn: cn=x,dc=example\nmail: x@example.com\nmail:: !!\n",
+            "line 3",
+        ),
+    ] {
+        let file = path("bad.ldif", ldif.as_bytes());
+        let said = cli_refused(&server, &["directory", "import", &file]);
+        assert!(said.contains(line), "{ldif:?}: {said}");
+    }
+
+    // Nothing was published or imported: the good certificate is new to
+    // alice, and x@example.com is nobody.
+    let said = server.cli_ok(&["cert", "publish", "alice", &good], "");
+    assert!(said.contains("published for alice"), "{said}");
+    let said = cli_refused(&server, &["cert", "publish", "x@example.com", &good]);
+    assert!(
+        said.contains("there is no user or directory entry x@example.com"),
+        "{said}"
+    );
+}
