@@ -1010,3 +1010,42 @@ fn the_admin_cli_refuses_bad_certificate_and_ldif_files_and_changes_nothing() {
         "{said}"
     );
 }
+
+#[test]
+fn a_policy_changed_since_the_device_accepted_it_is_143_or_449_until_it_provisions_again() {
+    let mut server = TestServer::with_config("");
+    server.add_user(
+        "alice",
+        "alice@example.com",
+        eas_tests::server::ALICE_PASSWORD,
+    );
+    server.start();
+    let before14 = provisioned(&server, "POLICY14", ProtocolVersion::V14_1);
+    let before12 = provisioned(&server, "POLICY12", ProtocolVersion::V12_1);
+    still_serves(&server, &before14);
+
+    // The administrator tightens the policy and restarts the server.
+    server.terminate();
+    let config = server.data().parent().unwrap().join("config.toml");
+    std::fs::write(
+        &config,
+        "[provisioning.policy]\ndevice_password_enabled = true\nmin_device_password_length = 6\n",
+    )
+    .unwrap();
+    server.start();
+    // The same devices, with the keys they hold (the port is new).
+    let mut phone14 = server.alice("POLICY14", ProtocolVersion::V14_1);
+    phone14.policy_key = before14.policy_key;
+    let mut phone12 = server.alice("POLICY12", ProtocolVersion::V12_1);
+    phone12.policy_key = before12.policy_key;
+
+    // Both devices hold keys to the old policy: 143 from 14.0, 449 before.
+    let (root, status) = refusal(&phone14.user_information());
+    assert_eq!((root.as_str(), status.as_str()), ("Settings", "143"));
+    assert_eq!(phone12.user_information().status, 449);
+    // The new policy, accepted, lets them in again.
+    phone14.provision_fully();
+    phone12.provision_fully();
+    still_serves(&server, &phone14);
+    still_serves(&server, &phone12);
+}
