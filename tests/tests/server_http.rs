@@ -17,7 +17,7 @@ use eas_proto::autodiscover::{
     ServerType,
 };
 use eas_proto::command::settings::{self, UserInformation};
-use eas_proto::http::{Command, QueryForm};
+use eas_proto::http::{Command, CommandParams, QueryForm};
 use eas_tests::client::{EasClient, Reply};
 use eas_tests::server::{ALICE_PASSWORD, Closed, TestServer};
 use reqwest::Method;
@@ -267,23 +267,13 @@ fn bad_requests_get_their_status_and_the_server_serves_on() {
 
     // A 12.x-style message/rfc822 body is carried to the command untouched,
     // not refused as bad WBXML: SendMail takes it (200, empty body).
-    let headers: Vec<(String, String)> = device
-        .headers()
-        .into_iter()
-        .map(|(n, v)| {
-            if n.eq_ignore_ascii_case("Content-Type") {
-                (n, "message/rfc822".to_owned())
-            } else {
-                (n, v)
-            }
-        })
-        .collect();
-    let rfc822 = device.send(
-        Method::POST,
-        "/Microsoft-Server-ActiveSync?Cmd=SendMail&User=alice&DeviceId=BAD1&DeviceType=TestPhone&SaveInSent=T",
-        &headers,
-        b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n".to_vec(),
-        true,
+    let rfc822 = device.post_rfc822(
+        Command::SEND_MAIL,
+        CommandParams {
+            save_in_sent: Some(true),
+            ..Default::default()
+        },
+        b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\n\r\nhello\r\n",
     );
     assert_eq!(rfc822.status, 200, "{}", rfc822.text());
     assert!(rfc822.body.is_empty(), "{}", rfc822.text());
