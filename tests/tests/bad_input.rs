@@ -1049,3 +1049,90 @@ fn a_policy_changed_since_the_device_accepted_it_is_143_or_449_until_it_provisio
     still_serves(&server, &phone14);
     still_serves(&server, &phone12);
 }
+
+#[test]
+fn compose_mail_refuses_a_headerless_reply_and_an_unreadable_forwardee() {
+    use eas_proto::command::composemail::{Forwardee, Kind, Request, Response, Source};
+    use eas_proto::command::ids::{CollectionId, SyncKey};
+    use eas_proto::command::sync::{
+        Collection, Request as SyncRequest, Response as SyncResponse, ServerCommand,
+    };
+
+    let server = TestServer::with_alice();
+    let dir = eas_tests::server::TempDir::new("bad-compose");
+    std::fs::write(
+        dir.path().join("m.eml"),
+        "From: bob@example.com\r\nTo: alice@example.com\r\nSubject: plans\r\nMessage-ID: <plans@example.com>\r\n\r\nLunch?\r\n",
+    )
+    .unwrap();
+    server.cli_ok(
+        &["import", "--user", "alice", dir.path().to_str().unwrap()],
+        "",
+    );
+    let c = provisioned(&server, "BADMAIL16", ProtocolVersion::V16_1);
+    c.folder_sync(&SyncKey::initial());
+    let inbox = CollectionId::new("1").unwrap();
+    let sync = |key: SyncKey| {
+        let reply = c.post_element(
+            Command::SYNC,
+            &SyncRequest {
+                collections: vec![Collection::new(key, inbox.clone())],
+                ..Default::default()
+            }
+            .to_element(),
+        );
+        SyncResponse::from_element(&reply.element()).unwrap()
+    };
+    let first = sync(SyncKey::initial());
+    let items = sync(first.collections[0].header.sync_key.clone().unwrap());
+    let server_id = items.collections[0]
+        .commands
+        .iter()
+        .find_map(|command| match command {
+            ServerCommand::Add { server_id, .. } => Some(server_id.clone()),
+            _ => None,
+        })
+        .expect("the imported message");
+    let source = Source {
+        folder_id: Some("1".into()),
+        item_id: Some(server_id.as_str().into()),
+        ..Default::default()
+    };
+    let status = |kind: Kind, request: &Request| {
+        let command = match kind {
+            Kind::SmartReply => Command::SMART_REPLY,
+            _ => Command::SMART_FORWARD,
+        };
+        let reply = c.post_element(command, &request.to_element());
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        Response::from_element(&reply.element()).unwrap().status.0
+    };
+
+    // A reply whose MIME has no header block (the server must put the
+    // quoted original after the client's part): 121 MessageReplyFailed.
+    let mut reply = Request::new(
+        Kind::SmartReply,
+        "bad-reply",
+        b"just words, no header\r\n".to_vec(),
+    );
+    reply.source = Some(source.clone());
+    assert_eq!(status(Kind::SmartReply, &reply), 121);
+
+    // A 16.x Forwardee that is no address: 116 MessageRecipientUnresolved.
+    let mut forward = Request::new(
+        Kind::SmartForward,
+        "bad-forwardee",
+        b"From: alice@example.com\r\nSubject: Fwd: plans\r\n\r\nsee below\r\n".to_vec(),
+    );
+    forward.source = Some(source);
+    forward.forwardees = vec![Forwardee {
+        name: None,
+        email: "not an address".into(),
+    }];
+    assert_eq!(status(Kind::SmartForward, &forward), 116);
+
+    // Neither left anything in the queue.
+    let queue = server.cli_ok(&["queue", "list"], "");
+    assert!(!queue.contains("not an address"), "{queue}");
+    still_serves(&server, &c);
+}
