@@ -14,6 +14,7 @@ pub mod itemoperations;
 pub mod moveitems;
 pub mod ping;
 pub mod provision;
+mod refusal;
 pub mod resolverecipients;
 pub mod search;
 pub mod settings;
@@ -21,10 +22,12 @@ pub mod sync;
 mod sync_drafts;
 pub mod validatecert;
 
+pub use refusal::{refuse, status_449};
+
 use eas_proto::ProtocolVersion;
 use eas_proto::command::CommandError;
 use eas_proto::http::{Command, RequestLine};
-use eas_proto::wbxml::{Element, Tag};
+use eas_proto::wbxml::Element;
 use hyper::StatusCode;
 
 use crate::state::AppState;
@@ -125,32 +128,26 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 /// let the request in; what wakes it must not tell the device of changes,
 /// or send it items, that it may no longer have. Reads the device again:
 /// `None` while it is still let in.
-pub async fn refused_while_held(
-    ctx: &mut Context<'_>,
-    root: Tag,
-    status_tag: Tag,
-) -> Option<Outcome> {
+pub async fn refused_while_held(ctx: &mut Context<'_>) -> Option<Outcome> {
     let store = ctx.state.store.clone();
     let (account, device) = (ctx.account.name.clone(), ctx.device.device_id.clone());
     let now = blocking(move || store.device(&account, &device)).await;
-    refusal_after_hold(ctx, now, root, status_tag)
+    refusal_after_hold(ctx, now)
 }
 
 /// [`refused_while_held`] for a device the command has read again itself
 /// (Ping reads it with the folders it watches, in one trip to the store).
-/// The refusal is the gate's: the command's Status from 14.0, HTTP before.
+/// The refusal is the gate's ([`refuse`]).
 pub fn refusal_after_hold(
     ctx: &mut Context<'_>,
     now: Option<StoreResult<Option<Device>>>,
-    root: Tag,
-    status_tag: Tag,
 ) -> Option<Outcome> {
     use eas_proto::status::Status;
 
     let (status, http, why) = match now {
         Some(Ok(Some(d))) if d.wipe.is_some() => (
             Status::REMOTE_WIPE_REQUESTED,
-            StatusCode::from_u16(449).unwrap_or(StatusCode::FORBIDDEN),
+            status_449(),
             "a wipe was asked for",
         ),
         Some(Ok(Some(d))) if d.access != Access::Allowed => (
@@ -168,9 +165,5 @@ pub fn refusal_after_hold(
     };
     ctx.notes.push(format!("{why} while the request was held"));
     tracing::info!(account = %ctx.account.name, device = %ctx.device.device_id, "held {} ended: {why}", ctx.line.command);
-    Some(if ctx.version >= ProtocolVersion::V14_0 {
-        Outcome::Wbxml(Element::new(root).with(Element::text(status_tag, status.as_text())))
-    } else {
-        Outcome::Http(http)
-    })
+    Some(refuse(ctx.line.command, ctx.version, http, status))
 }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use eas_proto::codepages::ping;
 use eas_proto::command::ids::CollectionId;
 use eas_proto::command::ping::{Folder, Request, Response, Status};
 use eas_proto::wbxml::Element;
@@ -125,7 +124,7 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 return reply(Response::new(Status::SERVER_ERROR));
             };
             if let Some(now) = now {
-                let refusal = super::refusal_after_hold(ctx, Some(now), ping::Ping, ping::Status);
+                let refusal = super::refusal_after_hold(ctx, Some(now));
                 if let Some(refusal) = refusal {
                     return refusal;
                 }

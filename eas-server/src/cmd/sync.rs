@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use eas_proto::ProtocolVersion;
-use eas_proto::codepages::airsync;
 use eas_proto::command::airsyncbase::BodyPreference;
 use eas_proto::command::email::Email;
 use eas_proto::command::ids::{ClientId, CollectionId, ServerId, SyncKey};
@@ -161,8 +160,7 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                             return Outcome::Empty;
                         }
                     }
-                    let (root, status) = (airsync::Sync, airsync::Status);
-                    if let Some(refusal) = super::refused_while_held(ctx, root, status).await {
+                    if let Some(refusal) = super::refused_while_held(ctx).await {
                         return refusal;
                     }
                 }
