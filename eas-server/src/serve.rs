@@ -151,7 +151,9 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
                 data.display()
             ));
         }
-        print!("{banner}");
+        // The blank line ends the banner, so a reader (a person, or the
+        // tests' harness) knows it has the whole of it.
+        println!("{banner}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
 

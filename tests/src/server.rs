@@ -171,10 +171,12 @@ impl TestServer {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         let printed = self.stdout.clone();
-        // Reads the banner, then keeps draining stdout so the server never
-        // blocks on (or fails writing to) a full pipe.
+        // Reads the banner up to the blank line that ends it (so `stdout()`
+        // holds all of it once `start` returns), then keeps draining stdout
+        // so the server never blocks on (or fails writing to) a full pipe.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
+            let mut address = None;
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 {
@@ -182,13 +184,15 @@ impl TestServer {
                     all.push_str(&line);
                     all.push('\n');
                 }
-                let address = line.strip_prefix(READY).and_then(|url| {
-                    url.strip_prefix("https://")
-                        .or_else(|| url.strip_prefix("http://"))
-                });
-                if let Some(rest) = address {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(rest.trim().to_owned());
+                if address.is_none() {
+                    address = line.strip_prefix(READY).and_then(|url| {
+                        url.strip_prefix("https://")
+                            .or_else(|| url.strip_prefix("http://"))
+                            .map(|rest| rest.trim().to_owned())
+                    });
+                } else if line.trim().is_empty() {
+                    if let (Some(tx), Some(address)) = (tx.take(), address.clone()) {
+                        let _ = tx.send(address);
                     }
                 }
             }
