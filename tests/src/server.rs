@@ -57,6 +57,11 @@ impl Drop for TempDir {
     }
 }
 
+/// The log filter tests run the server with: `info`, and the debug lines
+/// a held Ping or Sync writes when it starts to wait, which
+/// [`TestServer::wait_for_hold`] waits on instead of on time.
+pub const HOLD_LOG_FILTER: &str = "info,eas_server::cmd::ping=debug,eas_server::cmd::sync=debug";
+
 /// A running (or stopped, between restarts) `eas-server`.
 #[derive(Debug)]
 pub struct TestServer {
@@ -65,7 +70,8 @@ pub struct TestServer {
     config: Option<PathBuf>,
     /// More arguments for `serve`, such as `--demo`.
     serve_args: Vec<String>,
-    /// `EAS_LOG` for the server: `info` unless a test wants more.
+    /// `EAS_LOG` for the server: [`HOLD_LOG_FILTER`] unless a test wants
+    /// something else.
     log_filter: String,
     /// Everything the server printed on stdout, shared with the thread that
     /// reads it.
@@ -84,7 +90,7 @@ impl TestServer {
             addr: None,
             config: None,
             serve_args: Vec::new(),
-            log_filter: "info".to_owned(),
+            log_filter: HOLD_LOG_FILTER.to_owned(),
             stdout: Arc::default(),
             dir,
         }
@@ -212,10 +218,66 @@ impl TestServer {
         }
     }
 
-    /// Sends SIGTERM and waits (bounded) for the process to end; returns
-    /// its exit status and how long it took.
-    pub fn terminate(&mut self) -> (ExitStatus, Duration) {
-        let mut child = self.child.take().expect("the server is not running");
+    /// How many times a Ping or a Sync with Wait from `device` has started
+    /// to wait so far (the server's debug lines under
+    /// [`HOLD_LOG_FILTER`]).
+    pub fn holds(&self, device: &str) -> usize {
+        let field = format!("device={device}");
+        self.log()
+            .lines()
+            .filter(|l| l.contains("ping: holding") || l.contains("sync: waiting"))
+            .filter(|l| l.split_whitespace().any(|w| w == field))
+            .count()
+    }
+
+    /// Waits (bounded) until `device` has started to wait `count` times in
+    /// all: a test that acts on a held request knows it is held.
+    pub fn wait_for_hold(&self, device: &str, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.holds(device) < count {
+            assert!(
+                Instant::now() < deadline,
+                "{device} was not held {count} time(s) within 30 s; the log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Runs `hold` (a Ping or a Sync with Wait from `device`) on its own
+    /// thread, and `during` once the server holds it; returns both
+    /// answers. If `hold` is answered without waiting, `during` runs when
+    /// it has been.
+    pub fn while_held<H, D>(
+        &self,
+        device: &str,
+        hold: impl FnOnce() -> H + Send,
+        during: impl FnOnce() -> D,
+    ) -> (H, D)
+    where
+        H: Send,
+    {
+        let before = self.holds(device);
+        std::thread::scope(|s| {
+            let h = s.spawn(hold);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while self.holds(device) <= before && !h.is_finished() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{device} was not held within 30 s; the log:\n{}",
+                    self.log()
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let d = during();
+            (h.join().unwrap(), d)
+        })
+    }
+
+    /// Sends SIGTERM and returns at once; [`TestServer::wait_for_exit`]
+    /// waits for the end.
+    pub fn signal_term(&self) -> Instant {
+        let child = self.child.as_ref().expect("the server is not running");
         let kill = crate::require_tool("kill", "procps");
         let started = Instant::now();
         let sent = Command::new(kill)
@@ -223,6 +285,22 @@ impl TestServer {
             .status()
             .unwrap();
         assert!(sent.success(), "kill -TERM failed");
+        started
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the process to end; returns
+    /// its exit status and how long it took.
+    pub fn terminate(&mut self) -> (ExitStatus, Duration) {
+        let started = self.signal_term();
+        self.wait_for_exit(started)
+    }
+
+    /// Waits (bounded) for the process to end after
+    /// [`TestServer::signal_term`]; returns its exit status and how long
+    /// it took since `signalled`.
+    pub fn wait_for_exit(&mut self, signalled: Instant) -> (ExitStatus, Duration) {
+        let mut child = self.child.take().expect("the server is not running");
+        let started = signalled;
         let deadline = started + Duration::from_secs(30);
         loop {
             if let Some(status) = child.try_wait().unwrap() {

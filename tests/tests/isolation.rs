@@ -600,15 +600,15 @@ fn a_delivery_to_bob_wakes_only_bobs_pings() {
     // accounts. Mail for bob arrives while both are held.
     let more = TempDir::new("isolation-more");
     std::fs::write(more.path().join("m.eml"), bobs_mail(9)).unwrap();
+    let held = (server.holds("ISOALICE"), server.holds("ISOBOB"));
     let (alices, bobs) = std::thread::scope(|s| {
         let a = s.spawn(|| {
             let t = Instant::now();
             (ping(&alice, 3, &["1", "3"]), t.elapsed())
         });
         let b = s.spawn(|| ping(&bob, 300, &["1"]));
-        // A head start for both Pings; a Ping that arrives after the mail
-        // sees it at once, so the assertions hold either way.
-        std::thread::sleep(Duration::from_millis(300));
+        server.wait_for_hold("ISOALICE", held.0 + 1);
+        server.wait_for_hold("ISOBOB", held.1 + 1);
         server.cli_ok(
             &["import", "--user", "bob", more.path().to_str().unwrap()],
             "",
@@ -932,11 +932,7 @@ fn a_blocked_or_wiped_device_gets_nothing_through_any_id() {
 
 #[test]
 fn a_device_blocked_or_wiped_while_it_waits_is_told_nothing() {
-    let mut server = TestServer::new();
-    server.add_user("alice", "alice@example.com", ALICE_PASSWORD);
-    // The holds say so at debug level: the test waits for both.
-    server.log_filter("info,eas_server::cmd::ping=debug,eas_server::cmd::sync=debug");
-    server.start();
+    let server = TestServer::with_alice();
     let (pinger, _) = phone(&server, "alice", ALICE_PASSWORD, "ISOHELDPING");
     let _ = first_sync(&pinger, "1");
     let (waiter, _) = phone(&server, "alice", ALICE_PASSWORD, "ISOHELDSYNC");
@@ -969,22 +965,8 @@ fn a_device_blocked_or_wiped_while_it_waits_is_told_nothing() {
                 .to_element(),
             )
         });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let log = server.log();
-            let held = |what: &str, device: &str| {
-                log.lines()
-                    .any(|l| l.contains(what) && l.contains(&format!("device={device}")))
-            };
-            if held("ping: holding", "ISOHELDPING") && held("sync: waiting", "ISOHELDSYNC") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the requests were not held:\n{log}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        server.wait_for_hold("ISOHELDPING", 1);
+        server.wait_for_hold("ISOHELDSYNC", 1);
         server.cli_ok(&["device", "block", "alice", "ISOHELDPING"], "");
         server.cli_ok(&["device", "wipe", "alice", "ISOHELDSYNC"], "");
         server.cli_ok(

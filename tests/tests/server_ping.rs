@@ -23,7 +23,7 @@ use eas_proto::command::sync::{ClientCommand, Collection, Request, Response, Ser
 use eas_proto::http::Command;
 use eas_tests::client::EasClient;
 use eas_tests::mail::{MailClient, dot_stuff, free_port};
-use eas_tests::server::{TempDir, TestServer};
+use eas_tests::server::{Closed, TempDir, TestServer};
 
 const CONFIG: &str = "[push]\nmin_heartbeat_secs = 1\nmax_heartbeat_secs = 600\nmax_folders = 2\n";
 
@@ -98,18 +98,14 @@ fn a_quiet_heartbeat_ends_with_status_1_and_a_delivery_wakes_status_2() {
     );
 
     // Held with a long heartbeat; a delivery to the Inbox ends it at once.
-    let held = std::thread::scope(|s| {
-        let h = s.spawn(|| {
+    let ((r, started), _dir) = server.while_held(
+        "PING1",
+        || {
             let t = Instant::now();
             (ping(&c, Some(300), Some(&["1", "3"])), t)
-        });
-        // Give the Ping time to reach the server before the mail does; if it
-        // arrives later, the Ping sees the change at once all the same.
-        std::thread::sleep(Duration::from_millis(300));
-        let _dir = import_one(&server, "wake up");
-        h.join().unwrap()
-    });
-    let (r, started) = held;
+        },
+        || import_one(&server, "wake up"),
+    );
     assert_eq!(r.status, PingStatus::CHANGES);
     assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
     assert!(
@@ -189,15 +185,14 @@ fn limits_missing_parameters_and_hierarchy_changes() {
 fn a_new_ping_ends_the_held_one_and_sync_wait_wakes_on_delivery() {
     let server = TestServer::with_alice_and_config(CONFIG);
     let (c, key, _) = synced(&server, "PING5");
-    let (first, second) = std::thread::scope(|s| {
-        let h = s.spawn(|| {
+    let (first, second) = server.while_held(
+        "PING5",
+        || {
             let t = Instant::now();
             (ping(&c, Some(300), Some(&["1"])), t.elapsed())
-        });
-        std::thread::sleep(Duration::from_millis(500));
-        let second = ping(&c, Some(1), Some(&["1"]));
-        (h.join().unwrap(), second)
-    });
+        },
+        || ping(&c, Some(1), Some(&["1"])),
+    );
     assert_eq!(first.0.status, PingStatus::EXPIRED);
     assert!(
         first.1 < Duration::from_secs(30),
@@ -207,8 +202,9 @@ fn a_new_ping_ends_the_held_one_and_sync_wait_wakes_on_delivery() {
     assert_eq!(second.status, PingStatus::EXPIRED);
 
     // Sync with Wait: held, then woken by a delivery with the new item.
-    let (resp, waited) = std::thread::scope(|s| {
-        let h = s.spawn(|| {
+    let ((resp, waited), _dir) = server.while_held(
+        "PING5",
+        || {
             let t = Instant::now();
             let req = Request {
                 collections: vec![Collection::new(
@@ -223,11 +219,9 @@ fn a_new_ping_ends_the_held_one_and_sync_wait_wakes_on_delivery() {
                 Response::from_element(&reply.element()).unwrap(),
                 t.elapsed(),
             )
-        });
-        std::thread::sleep(Duration::from_millis(500));
-        let _dir = import_one(&server, "during wait");
-        h.join().unwrap()
-    });
+        },
+        || import_one(&server, "during wait"),
+    );
     assert_eq!(resp.collections[0].commands.len(), 1);
     assert!(
         waited < Duration::from_secs(60),
@@ -236,18 +230,37 @@ fn a_new_ping_ends_the_held_one_and_sync_wait_wakes_on_delivery() {
 }
 
 #[test]
-fn shutdown_answers_held_pings_at_once() {
+fn shutdown_answers_held_pings_at_once_and_new_requests_with_503() {
     let mut server = TestServer::with_alice_and_config(CONFIG);
     let (c, _, _) = synced(&server, "PING6");
-    let (held, (status, took)) = std::thread::scope(|s| {
-        let h = s.spawn(|| {
+    // A request whose headers are not finished when the server starts to
+    // stop.
+    let mut late = server.raw_tls();
+    late.send(
+        b"POST /Microsoft-Server-ActiveSync?Cmd=FolderSync&User=alice&DeviceId=PING6&DeviceType=TestPhone HTTP/1.1\r\nHost: eas\r\n",
+    )
+    .unwrap();
+    let (held, signalled) = server.while_held(
+        "PING6",
+        || {
             let t = Instant::now();
             (ping(&c, Some(300), Some(&["1"])), t.elapsed())
-        });
-        std::thread::sleep(Duration::from_millis(500));
-        let stopped = server.terminate();
-        (h.join().unwrap(), stopped)
-    });
+        },
+        || server.signal_term(),
+    );
+    // The held Ping has been answered, so the server is stopping: the late
+    // request is told to come back (MS-ASHTTP 2.2.2.4: 503 with
+    // Retry-After), not read, not half-done.
+    late.send(b"Content-Length: 0\r\n\r\n").unwrap();
+    let answer = match late.read_to_close(Duration::from_secs(10)) {
+        Closed::Closed(b) | Closed::StillOpen(b) => String::from_utf8_lossy(&b).into_owned(),
+    };
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 30"),
+        "{answer}"
+    );
+    let (status, took) = server.wait_for_exit(signalled);
     assert_eq!(held.0.status, PingStatus::EXPIRED);
     assert!(
         held.1 < Duration::from_secs(10),
@@ -286,30 +299,32 @@ fn deliver(lmtp: std::net::SocketAddr, subject: &str) {
     assert_eq!(done.code, 250, "{done:?}");
 }
 
-/// Runs `during` while `c` holds a Ping on `folders`, started 300 ms
-/// before; the Ping's answer and how long it was held.
+/// Runs `during` while `c` holds a Ping on `folders`; the Ping's answer
+/// and how long it was held.
 fn held_ping(
+    server: &TestServer,
     c: &EasClient,
     heartbeat: u32,
     folders: &[&str],
     during: impl FnOnce(),
 ) -> (PingResponse, Duration) {
-    std::thread::scope(|s| {
-        let h = s.spawn(|| {
-            let t = Instant::now();
-            (ping(c, Some(heartbeat), Some(folders)), t.elapsed())
-        });
-        std::thread::sleep(Duration::from_millis(300));
-        during();
-        h.join().unwrap()
-    })
+    server
+        .while_held(
+            &c.device_id,
+            || {
+                let t = Instant::now();
+                (ping(c, Some(heartbeat), Some(folders)), t.elapsed())
+            },
+            during,
+        )
+        .0
 }
 
 #[test]
 fn a_delivery_through_lmtp_wakes_a_held_ping() {
     let (server, lmtp) = lmtp_server();
     let (c, _, _) = synced(&server, "PINGLMTP");
-    let (r, held) = held_ping(&c, 300, &["1", "3"], || deliver(lmtp, "by lmtp"));
+    let (r, held) = held_ping(&server, &c, 300, &["1", "3"], || deliver(lmtp, "by lmtp"));
     assert_eq!(r.status, PingStatus::CHANGES);
     assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
     assert!(
@@ -323,7 +338,9 @@ fn a_delivery_to_a_folder_not_watched_leaves_the_ping_held() {
     let (server, lmtp) = lmtp_server();
     let (c, _, _) = synced(&server, "PINGELSE");
     // Deleted Items is watched; the mail goes to the Inbox.
-    let (r, held) = held_ping(&c, 2, &["3"], || deliver(lmtp, "not for this Ping"));
+    let (r, held) = held_ping(&server, &c, 2, &["3"], || {
+        deliver(lmtp, "not for this Ping")
+    });
     assert_eq!(r.status, PingStatus::EXPIRED);
     assert!(
         held >= Duration::from_millis(1900),
@@ -383,7 +400,7 @@ fn changes_and_moves_by_another_device_wake_a_held_ping() {
         .expect("the imported message");
 
     // B marks it read: A's Ping on the Inbox ends with Status 2.
-    let (r, held) = held_ping(&a, 300, &["1"], || {
+    let (r, held) = held_ping(&server, &a, 300, &["1"], || {
         let mut change = Collection::new(b_key.clone(), CollectionId::new("1").unwrap());
         change.commands = vec![ClientCommand::Change {
             server_id: item.clone(),
@@ -420,7 +437,7 @@ fn changes_and_moves_by_another_device_wake_a_held_ping() {
         .to_element(),
     );
     assert_eq!(taken.status, 200);
-    let (r, held) = held_ping(&a, 300, &["3"], || {
+    let (r, held) = held_ping(&server, &a, 300, &["3"], || {
         let moved = MoveItemsResponse::from_element(
             &b.post_element(
                 Command::MOVE_ITEMS,
@@ -458,7 +475,7 @@ fn a_held_ping_ends_with_status_7_when_another_device_creates_a_folder() {
     let mut other = server.alice("PINGHIERB", ProtocolVersion::V16_1);
     other.provision_fully();
     let key = folder_sync(&other);
-    let (r, held) = held_ping(&c, 300, &["1"], || {
+    let (r, held) = held_ping(&server, &c, 300, &["1"], || {
         let created = FolderCreateResponse::from_element(
             &other
                 .post_element(
@@ -499,12 +516,8 @@ fn an_empty_ping_repeats_the_last_heartbeat_and_folders() {
     // An empty Ping watches Deleted Items for 2 s again: mail to the
     // Inbox, not watched, does not end it, and it ends with the heartbeat
     // repeated rather than the server's maximum (600 s here).
-    let (r, held) = std::thread::scope(|s| {
-        let h = s.spawn(|| empty(&c));
-        std::thread::sleep(Duration::from_millis(300));
-        deliver(lmtp, "to the Inbox");
-        h.join().unwrap()
-    });
+    let ((r, held), ()) =
+        server.while_held("PINGEMPTY", || empty(&c), || deliver(lmtp, "to the Inbox"));
     assert_eq!(r.status, PingStatus::EXPIRED);
     assert!(
         held >= Duration::from_millis(1900) && held < Duration::from_secs(30),
@@ -527,12 +540,11 @@ fn an_empty_ping_repeats_the_last_heartbeat_and_folders() {
     assert_eq!(taken.collections[0].commands.len(), 1);
     // An empty Ping watches the Inbox: the next delivery ends it, and
     // its answer names the Inbox.
-    let (r, held) = std::thread::scope(|s| {
-        let h = s.spawn(|| empty(&c));
-        std::thread::sleep(Duration::from_millis(300));
-        deliver(lmtp, "to the Inbox again");
-        h.join().unwrap()
-    });
+    let ((r, held), ()) = server.while_held(
+        "PINGEMPTY",
+        || empty(&c),
+        || deliver(lmtp, "to the Inbox again"),
+    );
     assert_eq!(r.status, PingStatus::CHANGES);
     assert_eq!(r.folders, vec![CollectionId::new("1").unwrap()]);
     assert!(
