@@ -166,6 +166,41 @@ impl Drop for Killed {
 }
 
 #[test]
+fn connections_beyond_max_connections_get_421_and_the_slot_comes_back() {
+    let port = free_port();
+    let server = TestServer::with_alice_and_config(&format!(
+        "[lmtp]\nlisten = \"127.0.0.1:{port}\"\nmax_connections = 1\n"
+    ));
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut first = MailClient::connect(addr).unwrap();
+    assert_eq!(first.reply().unwrap().code, 220);
+    // RFC 5321 3.8: a server that cannot serve a connection now says 421
+    // and closes it; the MTA tries again later.
+    let mut second = MailClient::connect(addr).unwrap();
+    let refused = second.reply().unwrap();
+    assert_eq!(refused.code, 421, "{refused:?}");
+    assert!(second.reply().is_err(), "the connection stayed open");
+    assert!(server.log().contains("lmtp: too many connections"));
+    // The first connection is still served.
+    first.expect("LHLO mta.example.org", 250);
+    first.expect("QUIT", 221);
+    drop(first);
+    // Its slot is free once the server has seen it go.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut next = MailClient::connect(addr).unwrap();
+        let greeting = next.reply().unwrap();
+        if greeting.code == 220 {
+            next.expect("LHLO mta.example.org", 250);
+            break;
+        }
+        assert_eq!(greeting.code, 421, "{greeting:?}");
+        assert!(Instant::now() < deadline, "the slot never came back");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn serve_lmtp_flag_listens_and_the_banner_says_where() {
     let dir = TempDir::new("lmtp-flag");
     let mut child = Killed(
