@@ -175,7 +175,8 @@ pub struct ServerConfig {
     pub header_timeout_secs: u64,
     /// Seconds a client may take to send its request body.
     pub body_timeout_secs: u64,
-    /// Seconds in-flight requests get to finish on shutdown.
+    /// Seconds in-flight requests and LMTP deliveries get to finish on
+    /// shutdown.
     pub shutdown_grace_secs: u64,
     /// Seconds a TLS handshake may take.
     pub tls_handshake_timeout_secs: u64,

@@ -84,6 +84,15 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
+        // A file-size limit (RLIMIT_FSIZE) kills a process that writes past
+        // it unless SIGXFSZ is handled. tokio's handler stays installed
+        // once registered, so the write fails with EFBIG instead, and the
+        // store latches that like a full disk.
+        if let Err(e) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(
+            libc::SIGXFSZ,
+        )) {
+            tracing::warn!(error = %e, "SIGXFSZ not handled: a file-size limit would kill the server");
+        }
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen} (is the port in use?)"))?;
@@ -98,8 +107,8 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("listening for LMTP on {addr} (is the port in use?)"))?;
                 let bound = listener.local_addr()?;
-                crate::mail::lmtp::spawn(state.clone(), listener);
-                Some(bound)
+                let lmtp = crate::mail::lmtp::spawn(state.clone(), listener);
+                Some((bound, lmtp))
             }
             None => None,
         };
@@ -129,7 +138,7 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
                 "  open files limit: {limit} (each phone holding a Ping keeps a connection open)\n"
             ));
         }
-        if let Some(bound) = lmtp_bound {
+        if let Some((bound, _)) = &lmtp_bound {
             banner.push_str(&format!(
                 "  LMTP: {bound} (an MTA delivers into users' Inboxes here)\n"
             ));
@@ -157,14 +166,35 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
 
+        let grace = std::time::Duration::from_secs(state.config.server.shutdown_grace_secs);
         http::serve(state, listener, acceptor, shutdown_signal()).await;
+        if let Some((_, lmtp)) = lmtp_bound {
+            // Sessions answer 421 at their next command once `stopping`
+            // is set; a delivery under way finishes and is answered.
+            if tokio::time::timeout(grace, lmtp).await.is_err() {
+                tracing::warn!("shutdown grace period over; closing the remaining LMTP sessions");
+            }
+        }
         let _ = std::fs::remove_file(admin::socket_path(data));
+        if let Some(failure) = crate::store::failure::failure() {
+            anyhow::bail!(
+                "stopped because the store could not write {} ({failure}). \
+                 Everything acknowledged is on disk. Free space or fix the disk, then start eas-server again",
+                store_path.display()
+            );
+        }
         tracing::info!("stopped");
         anyhow::Ok(())
     })
 }
 
+/// Ctrl-C, SIGTERM, or a store that can no longer write (see
+/// `store::failure`): each ends `serve` the same graceful way.
 async fn shutdown_signal() {
+    let store_failed = async {
+        let failure = crate::store::failure::failed().await;
+        tracing::error!("stopping: the store failed ({failure})");
+    };
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -179,6 +209,7 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+        () = store_failed => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
 }

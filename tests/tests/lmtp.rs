@@ -349,3 +349,121 @@ fn acknowledged_deliveries_survive_sigkill() {
     lmtp.expect("LHLO x", 250);
     assert!(deliver_one(&mut lmtp, b"Subject: after\r\n\r\nx\r\n").unwrap());
 }
+
+/// A message of about `lines` KB, unique by `tag`.
+fn large_message(tag: &str, lines: usize) -> Vec<u8> {
+    let mut m = format!(
+        "From: sender@example.org\r\nTo: alice@example.com, bob@example.com\r\nSubject: {tag}\r\nMessage-ID: <{tag}@example.org>\r\n\r\n"
+    )
+    .into_bytes();
+    for i in 0..lines {
+        m.extend_from_slice(format!("{tag} line {i:06} {}\r\n", "x".repeat(1000)).as_bytes());
+    }
+    m
+}
+
+/// One transaction to alice and bob, pipelined; the two replies after
+/// the data, one per recipient (RFC 2033 4.2).
+fn to_alice_and_bob(lmtp: &mut MailClient, message: &[u8]) -> Vec<eas_tests::mail::Reply> {
+    lmtp.send(
+        b"MAIL FROM:<s@example.org>\r\nRCPT TO:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\nDATA\r\n",
+    )
+    .unwrap();
+    for expected in [250, 250, 250, 354] {
+        assert_eq!(lmtp.reply().unwrap().code, expected);
+    }
+    lmtp.send(&dot_stuff(message)).unwrap();
+    vec![lmtp.reply().unwrap(), lmtp.reply().unwrap()]
+}
+
+#[test]
+fn a_store_that_cannot_write_answers_451_stops_and_loses_nothing() {
+    let (mut server, addr) = lmtp_server();
+    let mut lmtp = MailClient::connect(addr).unwrap();
+    assert_eq!(lmtp.reply().unwrap().code, 220);
+    lmtp.expect("LHLO mta.example.org", 250);
+    let first = large_message("before", 2);
+    assert!(deliver_one(&mut lmtp, &first).unwrap());
+
+    // The store's file may not grow any more: a real write error from the
+    // kernel (EFBIG), as a full disk gives ENOSPC.
+    let store = server.data().join("eas.redb");
+    let size = std::fs::metadata(&store).unwrap().len();
+    let prlimit = eas_tests::require_tool("prlimit", "util-linux");
+    let pid = server.pid().unwrap().to_string();
+    let limited = Command::new(prlimit)
+        .args(["--pid", &pid, &format!("--fsize={size}")])
+        .status()
+        .unwrap();
+    assert!(limited.success(), "prlimit failed");
+
+    // A message that needs more room: each recipient gets 451 (RFC 2033
+    // 4.2: one reply per recipient), so the MTA keeps it and retries.
+    let big = large_message("too-big", 1024);
+    for reply in to_alice_and_bob(&mut lmtp, &big) {
+        assert_eq!(reply.code, 451, "{reply:?}");
+    }
+    // The store refuses everything after an I/O error, so the server
+    // stops by itself: the session is told 421 at a command (one read
+    // before the stop began is still answered) and the process exits
+    // non-zero, naming the cause.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match lmtp.command("NOOP") {
+            Ok(reply) if reply.code == 250 => {
+                assert!(Instant::now() < deadline, "the server went on");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Ok(reply) => {
+                assert_eq!(reply.code, 421, "{reply:?}");
+                break;
+            }
+            // Closed: the 421 may be lost to a reset.
+            Err(_) => break,
+        }
+    }
+    let (status, _) = server.wait_for_exit(Instant::now());
+    assert!(!status.success(), "{status:?}");
+    let log = server.log();
+    assert!(log.contains("the store could not write its file"), "{log}");
+
+    // Started again (without the limit): what was acknowledged is there,
+    // what was refused is not, and the retried message is delivered.
+    server.start();
+    let subjects = |user: &str| -> Vec<String> {
+        mailbox_list(&server, user, Some("Inbox"))
+            .into_iter()
+            .map(|l| l.subject)
+            .collect()
+    };
+    assert_eq!(subjects("alice"), vec!["before".to_owned()]);
+    assert!(subjects("bob").is_empty());
+    let mut lmtp = MailClient::connect(addr).unwrap();
+    assert_eq!(lmtp.reply().unwrap().code, 220);
+    lmtp.expect("LHLO mta.example.org", 250);
+    for reply in to_alice_and_bob(&mut lmtp, &big) {
+        assert_eq!(reply.code, 250, "{reply:?}");
+    }
+    for user in ["alice", "bob"] {
+        let listed = mailbox_list(&server, user, Some("Inbox"));
+        let big_one = listed.iter().find(|l| l.subject == "too-big").unwrap();
+        assert_eq!(big_one.sha256, sha256_hex(&big), "{user}");
+    }
+    assert_eq!(subjects("alice").len(), 2);
+}
+
+#[test]
+fn a_session_waiting_for_a_command_is_told_421_when_the_server_stops() {
+    let (mut server, addr) = lmtp_server();
+    let mut lmtp = MailClient::connect(addr).unwrap();
+    assert_eq!(lmtp.reply().unwrap().code, 220);
+    lmtp.expect("LHLO mta.example.org", 250);
+    // RFC 5321 3.8: a server shut down sends 421 before it goes, unasked.
+    let signalled = server.signal_term();
+    let reply = lmtp.reply().unwrap();
+    assert_eq!(reply.code, 421, "{reply:?}");
+    assert!(lmtp.reply().is_err(), "the connection stayed open");
+    let (status, took) = server.wait_for_exit(signalled);
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}

@@ -40,13 +40,22 @@ fn inbox() -> u32 {
     default_folder(folder_type::INBOX).unwrap_or(1)
 }
 
-/// Serves LMTP on `listener` until the runtime stops.
-pub fn spawn(state: Arc<AppState>, listener: TcpListener) {
+/// Serves LMTP on `listener` until the server stops. The returned task
+/// ends when the listener is closed and every session has ended: sessions
+/// say 421 at their next command once the server is stopping, and a
+/// delivery under way is finished and answered first.
+pub fn spawn(state: Arc<AppState>, listener: TcpListener) -> tokio::task::JoinHandle<()> {
     let host: Arc<str> = hostname().into();
-    let slots = Arc::new(Semaphore::new(state.config.lmtp.max_connections.max(1)));
+    let max = state.config.lmtp.max_connections.max(1);
+    let slots = Arc::new(Semaphore::new(max));
     tokio::spawn(async move {
+        let mut stopping = state.stopping.subscribe();
         loop {
-            let (stream, peer) = match listener.accept().await {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = stopping.wait_for(|s| *s) => break,
+            };
+            let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, do not spin.
@@ -78,7 +87,11 @@ pub fn spawn(state: Arc<AppState>, listener: TcpListener) {
                 }
             }
         }
-    });
+        drop(listener);
+        // Every slot back means every session has ended.
+        let all = u32::try_from(max).unwrap_or(u32::MAX);
+        let _ = slots.acquire_many(all).await;
+    })
 }
 
 /// Runs one LMTP conversation on any byte stream.
@@ -136,6 +149,8 @@ enum End {
     Timeout,
     #[error("too many bad commands")]
     TooManyErrors,
+    #[error("the server is stopping")]
+    Stopping,
 }
 
 /// What reading a piece of input found.
@@ -247,7 +262,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         self.recipients.clear();
     }
 
+    /// RFC 5321 3.8: a server that shuts down answers the next command
+    /// with 421 and closes; the MTA keeps the message and tries again.
+    async fn stopping(&mut self) -> End {
+        let line = format!("421 4.3.2 {} shutting down, try again later", self.host);
+        if self.reply(&line).await.is_ok() {
+            let _ = self.flush().await;
+        }
+        End::Stopping
+    }
+
     async fn run(&mut self) -> Result<(), End> {
+        let mut stopping = self.state.stopping.subscribe();
         let greeting = format!("220 {} LMTP eas-server ready", self.host);
         self.reply(&greeting).await?;
         let mut line = Vec::new();
@@ -259,11 +285,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             }
             line.clear();
             let limit = self.state.config.lmtp.max_line_bytes.max(64);
-            let piece = tokio::time::timeout(
-                self.command_timeout(),
-                read_piece(&mut self.reader, &mut line, limit),
-            )
-            .await;
+            let piece = tokio::select! {
+                piece = tokio::time::timeout(
+                    self.command_timeout(),
+                    read_piece(&mut self.reader, &mut line, limit),
+                ) => piece,
+                // Between commands only: a transaction's DATA is read and
+                // answered before this is looked at again.
+                () = async { drop(stopping.wait_for(|s| *s).await) } => {
+                    return Err(self.stopping().await);
+                }
+            };
             match piece {
                 Err(_) => return Err(self.timed_out().await),
                 Ok(Err(e)) => return Err(e.into()),

@@ -6,6 +6,7 @@
 //! question about "any" account except the administrator's listings.
 
 pub mod directory;
+pub mod failure;
 pub mod mailbox;
 pub mod outbox;
 mod records;
@@ -52,6 +53,10 @@ pub enum StoreError {
     Locked,
     #[error("store: {0}")]
     Backend(String),
+    /// The file could not be written or read: nothing more will be
+    /// stored until the server starts again ([`failure`]).
+    #[error("the store could not write its file: {0}")]
+    Failed(String),
     #[error("a stored record is damaged: {0}")]
     Corrupt(String),
 }

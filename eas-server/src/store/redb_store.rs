@@ -25,8 +25,16 @@ pub struct RedbStore {
     pub(super) db: Database,
 }
 
-pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A redb error as the store's. An I/O error latches the store (see
+/// [`super::failure`]): redb refuses everything after it.
+pub(super) fn backend(e: impl Into<redb::Error>) -> StoreError {
+    let e: redb::Error = e.into();
+    let message = e.to_string();
+    if matches!(e, redb::Error::Io(_) | redb::Error::PreviousIo) {
+        super::failure::latch(&message);
+        return StoreError::Failed(message);
+    }
+    StoreError::Backend(message)
 }
 
 pub(super) fn encode<T: Serialize>(value: &T) -> StoreResult<Vec<u8>> {
@@ -43,7 +51,8 @@ impl RedbStore {
     pub fn open(path: &Path) -> StoreResult<RedbStore> {
         let db = Database::create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked,
-            other => backend(other),
+            // Not the latch: nothing was open to fail.
+            other => StoreError::Backend(other.to_string()),
         })?;
         let txn = db.begin_write().map_err(backend)?;
         {
