@@ -93,6 +93,7 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         )) {
             tracing::warn!(error = %e, "SIGXFSZ not handled: a file-size limit would kill the server");
         }
+        let shutdown = shutdown_signal()?;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen} (is the port in use?)"))?;
@@ -167,7 +168,7 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         let _ = std::io::stdout().flush();
 
         let grace = std::time::Duration::from_secs(state.config.server.shutdown_grace_secs);
-        http::serve(state, listener, acceptor, shutdown_signal()).await;
+        http::serve(state, listener, acceptor, shutdown).await;
         if let Some((_, lmtp)) = lmtp_bound {
             // Sessions answer 421 at their next command once `stopping`
             // is set; a delivery under way finishes and is answered.
@@ -190,28 +191,25 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
 
 /// Ctrl-C, SIGTERM, or a store that can no longer write (see
 /// `store::failure`): each ends `serve` the same graceful way.
-async fn shutdown_signal() {
-    let store_failed = async {
-        let failure = crate::store::failure::failed().await;
-        tracing::error!("stopping: the store failed ({failure})");
-    };
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+///
+/// The handlers are installed here, when it is called, not when the future
+/// is first polled: `serve` calls it before it binds anything, so a SIGTERM
+/// that follows the banner at once is never met by the default action (the
+/// process killed with LMTP sessions open and nothing logged).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = term.recv() => {},
+            failure = crate::store::failure::failed() => {
+                tracing::error!("stopping: the store failed ({failure})");
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-        () = store_failed => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 /// Raises the soft limit on open files to the hard limit. Every phone holds
