@@ -124,17 +124,16 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                 return reply(Response::new(Status::SERVER_ERROR));
             };
             if let Some(now) = now {
-                let refusal = super::refusal_after_hold(ctx, Some(now));
-                if let Some(refusal) = refusal {
+                if let Some(refusal) = super::refusal_after_hold(ctx, Some(now)) {
                     return refusal;
                 }
             }
-            match Some(pending) {
-                Some(Ok(Pending::Hierarchy)) => {
+            match pending {
+                Ok(Pending::Hierarchy) => {
                     ctx.notes.push("the folder hierarchy changed".into());
                     return reply(Response::new(Status::HIERARCHY_CHANGED));
                 }
-                Some(Ok(Pending::Folders(changed))) if !changed.is_empty() => {
+                Ok(Pending::Folders(changed)) if !changed.is_empty() => {
                     ctx.notes.push(format!("changes in folders {changed:?}"));
                     let folders = changed
                         .iter()
@@ -145,8 +144,11 @@ pub async fn run(ctx: &mut Context<'_>, request: Option<&Element<'_>>) -> Outcom
                         ..Response::new(Status::CHANGES)
                     });
                 }
-                Some(Ok(Pending::Folders(_))) => {}
-                _ => return reply(Response::new(Status::SERVER_ERROR)),
+                Ok(Pending::Folders(_)) => {}
+                Err(e) => {
+                    ctx.notes.push(format!("reading the watched folders: {e}"));
+                    return reply(Response::new(Status::SERVER_ERROR));
+                }
             }
         }
         if !ctx.state.hub.holds(&key, generation) {
