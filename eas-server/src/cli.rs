@@ -12,8 +12,9 @@ use crate::auth::{self, Password};
 use crate::store::Access;
 use crate::{serve, time, wbxml_tool};
 
-/// An Exchange ActiveSync server: mail, calendar, contacts and S/MIME
-/// certificates for phones, over HTTPS.
+/// An Exchange ActiveSync server: mail, push and S/MIME certificates for
+/// phones, over HTTPS. (Calendar, contacts, tasks and notes folders are
+/// listed; their items are not served yet.)
 #[derive(Debug, Parser)]
 #[command(name = "eas-server", version, propagate_version = true)]
 pub struct Cli {
@@ -28,6 +29,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
+    ///
+    /// It stops on SIGTERM or Ctrl-C, answering held Pings and finishing
+    /// requests and LMTP deliveries in flight first. If the store cannot
+    /// write its file (a full or failing disk) it stops the same way and
+    /// exits with status 1: everything acknowledged is on disk, and
+    /// starting it again (systemd's Restart=on-failure) recovers.
     Serve(ServeArgs),
     /// Add, list, change or remove users.
     #[command(subcommand)]
