@@ -274,6 +274,23 @@ impl TestServer {
         })
     }
 
+    /// Forbids the running server to grow any file past the store's
+    /// present size (RLIMIT_FSIZE through `prlimit`): the next write that
+    /// needs more room fails in the kernel with EFBIG, as a full disk
+    /// fails one with ENOSPC.
+    pub fn freeze_store_size(&self) {
+        let size = std::fs::metadata(self.data().join("eas.redb"))
+            .unwrap()
+            .len();
+        let prlimit = crate::require_tool("prlimit", "util-linux");
+        let pid = self.pid().expect("the server is not running").to_string();
+        let limited = Command::new(prlimit)
+            .args(["--pid", &pid, &format!("--fsize={size}")])
+            .status()
+            .unwrap();
+        assert!(limited.success(), "prlimit failed");
+    }
+
     /// Sends SIGTERM and returns at once; [`TestServer::wait_for_exit`]
     /// waits for the end.
     pub fn signal_term(&self) -> Instant {

@@ -387,15 +387,7 @@ fn a_store_that_cannot_write_answers_451_stops_and_loses_nothing() {
 
     // The store's file may not grow any more: a real write error from the
     // kernel (EFBIG), as a full disk gives ENOSPC.
-    let store = server.data().join("eas.redb");
-    let size = std::fs::metadata(&store).unwrap().len();
-    let prlimit = eas_tests::require_tool("prlimit", "util-linux");
-    let pid = server.pid().unwrap().to_string();
-    let limited = Command::new(prlimit)
-        .args(["--pid", &pid, &format!("--fsize={size}")])
-        .status()
-        .unwrap();
-    assert!(limited.success(), "prlimit failed");
+    server.freeze_store_size();
 
     // A message that needs more room: each recipient gets 451 (RFC 2033
     // 4.2: one reply per recipient), so the MTA keeps it and retries.

@@ -951,3 +951,69 @@ fn out_of_office_answers_once_per_sender() {
     assert!(mailbox_list(&server, "bob", Some("Inbox")).len() == 2);
     assert!(mailbox_list(&server, "bob", Some("4")).is_empty());
 }
+
+#[test]
+fn a_store_that_cannot_write_says_retry_later_and_nothing_is_half_sent() {
+    let mut server = server_with("");
+    // About 1 MB: more than the store's file has room for once frozen.
+    let big = |subject: &str| {
+        message(
+            "alice@example.com",
+            &["bob@example.com"],
+            subject,
+            &format!("{}@example.com", subject.replace(' ', "-")),
+            &text_entity(&"All the figures, line by line.\r\n".repeat(30_000)),
+        )
+    };
+    let sent_12 = CommandParams {
+        save_in_sent: Some(true),
+        ..Default::default()
+    };
+    for (round, version) in [ProtocolVersion::V16_1, ProtocolVersion::V12_1]
+        .into_iter()
+        .enumerate()
+    {
+        let alice = phone(&server, "alice", &format!("FULL{round}"), version);
+        let mime = big(&format!("figures {round}"));
+        let client_id = format!("full-{round}");
+        // The 12.x form has no ClientId and no Status: the MIME is the body.
+        let send = |alice: &EasClient| {
+            if version == ProtocolVersion::V12_1 {
+                alice.post_rfc822(Command::SEND_MAIL, sent_12.clone(), &mime)
+            } else {
+                compose(alice, &send_mail(&client_id, &mime))
+            }
+        };
+        server.freeze_store_size();
+        // MS-ASCMD 2.2.2: 111, a transient error the client retries; a
+        // 12.x client, which has no Status here, gets HTTP 503.
+        let refused = send(&alice);
+        if version == ProtocolVersion::V12_1 {
+            assert_eq!(refused.status, 503, "{}", refused.text());
+        } else {
+            assert_eq!(status(&refused), Status::SERVER_ERROR_RETRY_LATER);
+        }
+        let (exit, _) = server.wait_for_exit(Instant::now());
+        assert!(!exit.success(), "{exit:?}");
+
+        // Back with room: nothing of the refused message was queued, sent
+        // or filed, so the client's retry (the same ClientId at 16.1) is
+        // the one and only copy.
+        server.start();
+        assert_eq!(mailbox_list(&server, "bob", Some("Inbox")).len(), round);
+        assert_eq!(
+            mailbox_list(&server, "alice", Some("Sent Items")).len(),
+            round
+        );
+        assert!(queue_list(&server).contains("the queue is empty"));
+        let alice = phone(&server, "alice", &format!("FULL{round}"), version);
+        let again = send(&alice);
+        if version == ProtocolVersion::V12_1 {
+            assert_eq!(again.status, 200, "{}", again.text());
+        } else {
+            assert_sent(&again);
+        }
+        wait_for_items(&server, "bob", "Inbox", round + 1);
+        wait_for_items(&server, "alice", "Sent Items", round + 1);
+    }
+}

@@ -296,7 +296,15 @@ fn submit(store: &dyn Store, account: &Account, asked: &Asked, job: &Job) -> Res
     }
     let server_error = |what: &str, e: crate::store::StoreError| {
         tracing::error!(account = %account.name, "{what}: {e}");
-        refusal(Status::SERVER_ERROR, format!("{what}: {e}"))
+        // A store that cannot write (a full disk) stops the server; the
+        // same message sent again once it is back goes through: 111 (HTTP
+        // 503 for 12.x) tells the client to retry, 110 not to.
+        let status = if matches!(e, crate::store::StoreError::Failed(_)) {
+            Status::SERVER_ERROR_RETRY_LATER
+        } else {
+            Status::SERVER_ERROR
+        };
+        refusal(status, format!("{what}: {e}"))
     };
     // The source item, and how to say it was not found.
     let source = match &asked.source {
