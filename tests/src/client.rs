@@ -13,6 +13,7 @@ use eas_proto::command::provision::{
     self, AckStatus, POLICY_TYPE_WBXML, PolicyStatus, RequestBody, WipeStatus,
 };
 use eas_proto::command::settings;
+use eas_proto::command::sync;
 use eas_proto::http::{
     Command, CommandParams, DeviceId, DeviceType, Locale, PolicyKey, QueryForm, RequestLine,
     UserName,
@@ -245,6 +246,21 @@ impl EasClient {
         );
         FolderSyncResponse::from_element(&reply.element())
             .unwrap_or_else(|e| panic!("a FolderSync response: {e}\n{}", reply.text()))
+    }
+
+    /// A Sync of one collection, with nothing else in the request.
+    pub fn sync(&self, collection: sync::Collection) -> sync::Response {
+        self.sync_request(&sync::Request {
+            collections: vec![collection],
+            ..Default::default()
+        })
+    }
+
+    /// A Sync request as given.
+    pub fn sync_request(&self, request: &sync::Request) -> sync::Response {
+        let reply = self.post_element(Command::SYNC, &request.to_element());
+        sync::Response::from_element(&reply.element())
+            .unwrap_or_else(|e| panic!("a Sync response: {e}\n{}", reply.text()))
     }
 
     /// The 12.x form of SendMail, SmartReply and SmartForward: the message

@@ -46,7 +46,7 @@ use eas_proto::command::search::{
 };
 use eas_proto::command::settings;
 use eas_proto::command::sync::{
-    ClientCommand, Collection, ItemResponse, Options, Request, Response, ServerCommand, Status,
+    ClientCommand, Collection, ItemResponse, Options, Request, ServerCommand, Status,
 };
 use eas_proto::http::{Command, CommandParams};
 use eas_proto::status::Status as CommonStatus;
@@ -76,18 +76,6 @@ fn phone(server: &TestServer, login: &str, password: &str, device: &str) -> (Eas
     (c, key)
 }
 
-fn sync(c: &EasClient, collection: Collection) -> Response {
-    let reply = c.post_element(
-        Command::SYNC,
-        &Request {
-            collections: vec![collection],
-            ..Default::default()
-        }
-        .to_element(),
-    );
-    Response::from_element(&reply.element()).unwrap()
-}
-
 fn with_bodies(mut collection: Collection) -> Collection {
     collection.options = vec![Options {
         body_preferences: vec![BodyPreference::new(BodyType::PLAIN_TEXT)],
@@ -98,14 +86,11 @@ fn with_bodies(mut collection: Collection) -> Collection {
 
 /// A first Sync of a folder: the key to go on from, and every item.
 fn first_sync(c: &EasClient, folder: &str) -> (SyncKey, Vec<(ServerId, Email)>) {
-    let r = sync(
-        c,
-        with_bodies(Collection::new(SyncKey::initial(), id(folder))),
-    );
+    let r = c.sync(with_bodies(Collection::new(SyncKey::initial(), id(folder))));
     let mut key = r.collections[0].header.sync_key.clone().unwrap();
     let mut items = Vec::new();
     loop {
-        let r = sync(c, with_bodies(Collection::new(key.clone(), id(folder))));
+        let r = c.sync(with_bodies(Collection::new(key.clone(), id(folder))));
         let col = &r.collections[0];
         assert_eq!(col.header.status, Status::SUCCESS);
         key = col.header.sync_key.clone().unwrap();
@@ -281,7 +266,7 @@ fn no_id_bob_owns_reaches_his_mailbox_from_alices_phone() {
                 instance_id: None,
             },
         ];
-        let r = sync(&alice, c);
+        let r = alice.sync(c);
         let col = &r.collections[0];
         assert!(
             col.commands.is_empty(),
@@ -345,10 +330,7 @@ fn no_id_bob_owns_reaches_his_mailbox_from_alices_phone() {
         .map(|r| r.status)
         .or(estimate.status);
     assert_eq!(status, Some(GetItemEstimateStatus::INVALID_COLLECTION));
-    let r = sync(
-        &alice,
-        Collection::new(SyncKey::initial(), bob_folder.clone()),
-    );
+    let r = alice.sync(Collection::new(SyncKey::initial(), bob_folder.clone()));
     assert_eq!(
         r.collections[0].header.status,
         Status::FOLDER_HIERARCHY_CHANGED
@@ -408,7 +390,7 @@ fn no_id_bob_owns_reaches_his_mailbox_from_alices_phone() {
     }
 
     // Bob's phone: his mailbox as it was, no change, no delete, no move.
-    let r = sync(&bob, with_bodies(Collection::new(bob_inbox_key, id("1"))));
+    let r = bob.sync(with_bodies(Collection::new(bob_inbox_key, id("1"))));
     let col = &r.collections[0];
     assert_eq!(col.header.status, Status::SUCCESS);
     assert!(

@@ -196,16 +196,11 @@ fn inbox() -> CollectionId {
 }
 
 fn sync(c: &EasClient, collection: Collection, window: Option<u32>) -> Response {
-    let reply = c.post_element(
-        Command::SYNC,
-        &Request {
-            collections: vec![collection],
-            window_size: window,
-            ..Default::default()
-        }
-        .to_element(),
-    );
-    Response::from_element(&reply.element()).unwrap()
+    c.sync_request(&Request {
+        collections: vec![collection],
+        window_size: window,
+        ..Default::default()
+    })
 }
 
 /// Five messages in alice's Inbox.

@@ -26,10 +26,7 @@ use eas_proto::command::ids::{CollectionId, SyncKey};
 use eas_proto::command::settings::{
     self, Audience, BodyType as OofBodyType, Oof, OofMessage, OofRequest, OofState,
 };
-use eas_proto::command::sync::{
-    Collection, MimeSupport, Options, Request as SyncRequest, Response as SyncResponse,
-    ServerCommand,
-};
+use eas_proto::command::sync::{Collection, MimeSupport, Options, ServerCommand};
 use eas_proto::http::{Command, CommandParams};
 use eas_tests::client::{EasClient, Reply};
 use eas_tests::mail::{free_port, mailbox_list, mailbox_show};
@@ -116,24 +113,12 @@ fn mime_options() -> Options {
     }
 }
 
-fn sync(c: &EasClient, collection: Collection) -> SyncResponse {
-    let reply = c.post_element(
-        Command::SYNC,
-        &SyncRequest {
-            collections: vec![collection],
-            ..Default::default()
-        }
-        .to_element(),
-    );
-    SyncResponse::from_element(&reply.element()).unwrap()
-}
-
 /// Every item of a folder with its MIME, by a sync from key 0.
 fn folder_mime(c: &EasClient, folder: &str) -> Vec<Synced> {
     let id = CollectionId::new(folder).unwrap();
     let mut first = Collection::new(SyncKey::initial(), id.clone());
     first.options = vec![mime_options()];
-    let mut key = sync(c, first).collections[0]
+    let mut key = c.sync(first).collections[0]
         .header
         .sync_key
         .clone()
@@ -143,7 +128,7 @@ fn folder_mime(c: &EasClient, folder: &str) -> Vec<Synced> {
         let mut col = Collection::new(key.clone(), id.clone());
         col.options = vec![mime_options()];
         col.window_size = Some(100);
-        let r = sync(c, col);
+        let r = c.sync(col);
         let cr = &r.collections[0];
         key = cr.header.sync_key.clone().unwrap();
         for cmd in &cr.commands {

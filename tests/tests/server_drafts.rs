@@ -23,8 +23,7 @@ use eas_proto::command::items::{
     Operation, OperationResponse,
 };
 use eas_proto::command::sync::{
-    ClientCommand, Collection, CollectionResponse, ItemResponse, Options, Request, Response,
-    ServerCommand, Status,
+    ClientCommand, Collection, CollectionResponse, ItemResponse, Options, ServerCommand, Status,
 };
 use eas_proto::http::Command;
 use eas_tests::client::EasClient;
@@ -41,15 +40,7 @@ fn device(server: &TestServer, id: &str, version: ProtocolVersion) -> EasClient 
 }
 
 fn sync(c: &EasClient, collection: Collection) -> CollectionResponse {
-    let reply = c.post_element(
-        Command::SYNC,
-        &Request {
-            collections: vec![collection],
-            ..Default::default()
-        }
-        .to_element(),
-    );
-    let mut r = Response::from_element(&reply.element()).unwrap();
+    let mut r = c.sync(collection);
     assert_eq!(r.collections.len(), 1, "{r:?}");
     let col = r.collections.remove(0);
     assert_eq!(col.header.status, Status::SUCCESS, "{col:?}");

@@ -29,7 +29,7 @@ use eas_proto::command::items::{
     MoveItemsResponse, MoveItemsStatus, Operation, OperationResponse, decode_multipart,
 };
 use eas_proto::command::sync::{
-    Collection, FilterType, MimeSupport, Options, Request, Response, ServerCommand, Status,
+    Collection, FilterType, MimeSupport, Options, ServerCommand, Status,
 };
 use eas_proto::http::{Command, QueryForm};
 use eas_proto::wbxml::{Element, Limits};
@@ -159,23 +159,11 @@ fn text_options() -> Options {
     }
 }
 
-fn sync(c: &EasClient, collection: Collection) -> Response {
-    let reply = c.post_element(
-        Command::SYNC,
-        &Request {
-            collections: vec![collection],
-            ..Default::default()
-        }
-        .to_element(),
-    );
-    Response::from_element(&reply.element()).unwrap()
-}
-
 /// Sync key 0 of a folder; the key it gives.
 fn prime(c: &EasClient, folder: &str) -> SyncKey {
     let mut first = Collection::new(SyncKey::initial(), id(folder));
     first.options = vec![text_options()];
-    let r = sync(c, first);
+    let r = c.sync(first);
     assert_eq!(r.collections[0].header.status, Status::SUCCESS);
     r.collections[0].header.sync_key.clone().unwrap()
 }
@@ -184,7 +172,7 @@ fn prime(c: &EasClient, folder: &str) -> SyncKey {
 fn round(c: &EasClient, folder: &str, key: &SyncKey, window: u32) -> (SyncKey, Vec<ServerCommand>) {
     let mut col = Collection::new(key.clone(), id(folder));
     col.window_size = Some(window);
-    let mut r = sync(c, col);
+    let mut r = c.sync(col);
     let col = r.collections.remove(0);
     assert_eq!(col.header.status, Status::SUCCESS);
     (col.header.sync_key.unwrap(), col.commands)
@@ -442,7 +430,7 @@ fn get_item_estimate_in_12_1_takes_class_and_filter_in_the_collection() {
     let mut first = Collection::new(SyncKey::initial(), id("1"));
     first.class = Some("Email".into());
     first.options = vec![text_options()];
-    let key = sync(&c, first).collections[0]
+    let key = c.sync(first).collections[0]
         .header
         .sync_key
         .clone()
