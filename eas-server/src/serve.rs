@@ -1,5 +1,6 @@
 //! `eas-server serve`: open the store, load or make the TLS identity, bind,
-//! say where to connect, and serve until Ctrl-C or SIGTERM.
+//! say where to connect, and serve until Ctrl-C, SIGTERM, or a store that
+//! can no longer write (then exit 1: see `store::failure`).
 
 use std::path::Path;
 use std::sync::Arc;
