@@ -180,6 +180,22 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Seconds a TLS handshake may take.
     pub tls_handshake_timeout_secs: u64,
+    /// Threads for blocking work: store reads and writes, password
+    /// hashing, MIME summaries. redb has one writer at a time and the rest
+    /// is CPU-bound, so threads beyond a few per core only wait, each with
+    /// its stack. 0: [`ServerConfig::blocking_threads`] picks 8 per core,
+    /// at least 16 (BENCHMARKS.md, "Blocking threads").
+    pub blocking_threads: usize,
+}
+
+impl ServerConfig {
+    /// The blocking thread pool's size for this machine.
+    pub fn blocking_threads(&self, cores: usize) -> usize {
+        match self.blocking_threads {
+            0 => cores.saturating_mul(8).max(16),
+            n => n,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -305,6 +321,7 @@ impl Default for ServerConfig {
             body_timeout_secs: 300,
             shutdown_grace_secs: 10,
             tls_handshake_timeout_secs: 15,
+            blocking_threads: 0,
         }
     }
 }
@@ -432,6 +449,16 @@ mod tests {
     fn the_example_file_is_the_defaults() {
         let text = include_str!("../config.example.toml");
         assert_eq!(Config::parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn blocking_threads_default_to_eight_per_core_and_at_least_sixteen() {
+        let auto = ServerConfig::default();
+        assert_eq!(auto.blocking_threads(1), 16);
+        assert_eq!(auto.blocking_threads(2), 16);
+        assert_eq!(auto.blocking_threads(8), 64);
+        let set = Config::parse("[server]\nblocking_threads = 4\n").unwrap();
+        assert_eq!(set.server.blocking_threads(8), 4);
     }
 
     #[test]

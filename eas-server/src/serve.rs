@@ -80,8 +80,10 @@ pub fn run(data: &Path, args: ServeArgs) -> anyhow::Result<()> {
         })
     };
 
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(config.server.blocking_threads(cores))
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
