@@ -241,10 +241,16 @@ fn serve_lmtp_flag_listens_and_the_banner_says_where() {
     }
     let addr = addr.unwrap_or_else(|| panic!("no LMTP line in {banner:#?}"));
     assert_ne!(addr.port(), 0);
+    let mut lmtp = greeted(addr, "x");
+    lmtp.expect("QUIT", 221);
+}
+
+/// A connection to the server's LMTP port, greeted (220) and past LHLO.
+fn greeted(addr: SocketAddr, domain: &str) -> MailClient {
     let mut lmtp = MailClient::connect(addr).unwrap();
     assert_eq!(lmtp.reply().unwrap().code, 220);
-    lmtp.expect("LHLO x", 250);
-    lmtp.expect("QUIT", 221);
+    lmtp.expect(&format!("LHLO {domain}"), 250);
+    lmtp
 }
 
 /// One delivery: the message's digest and whether the server said 250.
@@ -344,9 +350,7 @@ fn acknowledged_deliveries_survive_sigkill() {
         );
     }
     // The store still takes mail after the crash.
-    let mut lmtp = MailClient::connect(addr).unwrap();
-    assert_eq!(lmtp.reply().unwrap().code, 220);
-    lmtp.expect("LHLO x", 250);
+    let mut lmtp = greeted(addr, "x");
     assert!(deliver_one(&mut lmtp, b"Subject: after\r\n\r\nx\r\n").unwrap());
 }
 
@@ -379,9 +383,7 @@ fn to_alice_and_bob(lmtp: &mut MailClient, message: &[u8]) -> Vec<eas_tests::mai
 #[test]
 fn a_store_that_cannot_write_answers_451_stops_and_loses_nothing() {
     let (mut server, addr) = lmtp_server();
-    let mut lmtp = MailClient::connect(addr).unwrap();
-    assert_eq!(lmtp.reply().unwrap().code, 220);
-    lmtp.expect("LHLO mta.example.org", 250);
+    let mut lmtp = greeted(addr, "mta.example.org");
     let first = large_message("before", 2);
     assert!(deliver_one(&mut lmtp, &first).unwrap());
 
@@ -430,9 +432,7 @@ fn a_store_that_cannot_write_answers_451_stops_and_loses_nothing() {
     };
     assert_eq!(subjects("alice"), vec!["before".to_owned()]);
     assert!(subjects("bob").is_empty());
-    let mut lmtp = MailClient::connect(addr).unwrap();
-    assert_eq!(lmtp.reply().unwrap().code, 220);
-    lmtp.expect("LHLO mta.example.org", 250);
+    let mut lmtp = greeted(addr, "mta.example.org");
     for reply in to_alice_and_bob(&mut lmtp, &big) {
         assert_eq!(reply.code, 250, "{reply:?}");
     }
@@ -447,9 +447,7 @@ fn a_store_that_cannot_write_answers_451_stops_and_loses_nothing() {
 #[test]
 fn a_session_waiting_for_a_command_is_told_421_when_the_server_stops() {
     let (mut server, addr) = lmtp_server();
-    let mut lmtp = MailClient::connect(addr).unwrap();
-    assert_eq!(lmtp.reply().unwrap().code, 220);
-    lmtp.expect("LHLO mta.example.org", 250);
+    let mut lmtp = greeted(addr, "mta.example.org");
     // RFC 5321 3.8: a server shut down sends 421 before it goes, unasked.
     let signalled = server.signal_term();
     let reply = lmtp.reply().unwrap();
